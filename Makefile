@@ -1,0 +1,47 @@
+# The README's commands: `make dev` runs the pipeline locally; `make test` sets up and tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install dev test check lint typecheck pytest requirements browser bench stage clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+dev: install
+	$(BIN)/loyjoy-relay dev
+
+requirements: install
+	$(BIN)/python infra/requirements.py
+
+check: lint typecheck
+
+lint: install
+	$(BIN)/ruff check functions tests bench infra
+	$(BIN)/ruff format --check functions tests bench infra
+
+typecheck: install
+	$(BIN)/mypy
+
+browser:
+	@bash infra/ensure-chromium.sh
+
+test: install browser check
+	$(BIN)/python infra/requirements.py --check
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python -m bench.run
+
+stage: install
+	$(BIN)/python infra/stage_functions.py
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,165 @@
+"""Configuration, read from the environment once, into frozen values.
+
+This is the only module that reads ``os.environ``. A bad value raises
+:class:`~loyjoy_relay.errors.ConfigError` naming the variable, so a function fails at
+start rather than on its first request.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from loyjoy_relay.errors import ConfigError
+
+DEFAULT_TOPIC = "loyjoy-events"
+DEFAULT_GA4_ENDPOINT = "https://www.google-analytics.com"
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_TOPIC_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9._~%+-]{2,254}$")
+_MEASUREMENT_ID = re.compile(r"^G-[A-Z0-9]{4,20}$")
+_SECRET_VERSION = re.compile(r"^projects/[^/]+/secrets/[^/]+/versions/[^/]+$")
+
+
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
+
+
+def _origins(env: Mapping[str, str]) -> tuple[str, ...]:
+    origins = _list(env, "ALLOWED_ORIGINS")
+    for origin in origins:
+        if origin == "*":
+            continue
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("",):
+            raise ConfigError(
+                f"ALLOWED_ORIGINS: {origin!r} is not an origin like https://www.example.com "
+                "(scheme and host, no path)"
+            )
+    return origins
+
+
+def _topic(env: Mapping[str, str], name: str, default: str) -> str:
+    topic = env.get(name, "").strip() or default
+    if not _TOPIC_NAME.match(topic) or topic.startswith("goog"):
+        raise ConfigError(f"{name}: {topic!r} is not a valid Pub/Sub topic name")
+    return topic
+
+
+def _project(env: Mapping[str, str]) -> str:
+    project = env.get("GOOGLE_CLOUD_PROJECT", "").strip()
+    if not project:
+        raise ConfigError("GOOGLE_CLOUD_PROJECT is not set (the Google Cloud project id)")
+    return project
+
+
+def shipped_file(filename: str) -> Path:
+    """Where a file from ``infra/`` ships with the functions.
+
+    In a staged function upload it sits beside the package; in the repository it is in
+    ``infra/``.
+    """
+    for candidate in (
+        _PACKAGE_DIR.parent / filename,
+        _PACKAGE_DIR.parent.parent / "infra" / filename,
+    ):
+        if candidate.is_file():
+            return candidate
+    return _PACKAGE_DIR.parent.parent / "infra" / filename
+
+
+def _path(env: Mapping[str, str], name: str, filename: str) -> Path:
+    value = env.get(name, "").strip()
+    path = Path(value) if value else shipped_file(filename)
+    if not path.is_file():
+        raise ConfigError(f"{name}: no file at {str(path)!r}")
+    return path
+
+
+@dataclass(frozen=True, slots=True)
+class IngestSettings:
+    """What the ingest function needs."""
+
+    project: str
+    topic: str
+    allowed_origins: tuple[str, ...]
+    allowed_bot_ids: frozenset[str]
+    custom_event_names: frozenset[str]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> IngestSettings:
+        """Read and check the ingest variables."""
+        env = os.environ if env is None else env
+        return cls(
+            project=_project(env),
+            topic=_topic(env, "RELAY_TOPIC", DEFAULT_TOPIC),
+            allowed_origins=_origins(env),
+            allowed_bot_ids=frozenset(_list(env, "ALLOWED_BOT_IDS")),
+            custom_event_names=frozenset(_list(env, "CUSTOM_EVENT_NAMES")),
+        )
+
+    def origin_allowed(self, origin: str) -> bool:
+        """True when a browser at ``origin`` may call ingest."""
+        return "*" in self.allowed_origins or origin in self.allowed_origins
+
+    def bot_allowed(self, bot_id: str) -> bool:
+        """True when events of ``bot_id`` are accepted (any bot when none are listed)."""
+        return not self.allowed_bot_ids or bot_id in self.allowed_bot_ids
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class RelaySettings:
+    """What the relay function needs. ``repr`` never shows the API secret."""
+
+    project: str
+    topic: str
+    dead_letter_topic: str
+    measurement_id: str
+    api_secret: str | None
+    api_secret_name: str | None
+    ga4_endpoint: str
+    consent_rules_path: Path
+    ga4_mapping_path: Path
+
+    def __repr__(self) -> str:
+        return (
+            f"RelaySettings(project={self.project!r}, topic={self.topic!r}, "
+            f"measurement_id={self.measurement_id!r}, ga4_endpoint={self.ga4_endpoint!r})"
+        )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> RelaySettings:
+        """Read and check the relay variables."""
+        env = os.environ if env is None else env
+        topic = _topic(env, "RELAY_TOPIC", DEFAULT_TOPIC)
+        measurement_id = env.get("GA4_MEASUREMENT_ID", "").strip()
+        if not _MEASUREMENT_ID.match(measurement_id):
+            raise ConfigError(
+                f"GA4_MEASUREMENT_ID: {measurement_id!r} is not a web stream measurement id "
+                "like G-ABC123XYZ"
+            )
+        secret = env.get("GA4_API_SECRET", "").strip() or None
+        secret_name = env.get("GA4_API_SECRET_NAME", "").strip() or None
+        if secret is None and secret_name is None:
+            raise ConfigError("GA4_API_SECRET_NAME (or GA4_API_SECRET, locally) is not set")
+        if secret_name is not None and not _SECRET_VERSION.match(secret_name):
+            raise ConfigError(
+                "GA4_API_SECRET_NAME: expected projects/<p>/secrets/<name>/versions/<v>"
+            )
+        endpoint = env.get("GA4_ENDPOINT", "").strip().rstrip("/") or DEFAULT_GA4_ENDPOINT
+        if urlsplit(endpoint).scheme not in ("http", "https"):
+            raise ConfigError(f"GA4_ENDPOINT: {endpoint!r} is not an http(s) URL")
+        return cls(
+            project=_project(env),
+            topic=topic,
+            dead_letter_topic=_topic(env, "DEAD_LETTER_TOPIC", f"{topic}-dead-letter"),
+            measurement_id=measurement_id,
+            api_secret=secret,
+            api_secret_name=secret_name,
+            ga4_endpoint=endpoint,
+            consent_rules_path=_path(env, "CONSENT_RULES", "consent-rules.yaml"),
+            ga4_mapping_path=_path(env, "GA4_MAPPING", "ga4-mapping.yaml"),
+        )

@@ -1,0 +1,94 @@
+"""Publishing client batches to Pub/Sub, and the seam the ingest function uses.
+
+Ingest answers 2xx only after Pub/Sub acknowledged every message of the request, so a
+2xx means the events are durable. A message that was not acknowledged raises
+:class:`~loyjoy_relay.errors.PublishError` (ingest answers 503 and the client retries;
+the relay's deduplication absorbs any message that did get through twice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from loyjoy_relay.errors import PublishError
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """One Pub/Sub message: body, filterable attributes, and its ordering key."""
+
+    data: bytes
+    attributes: dict[str, str]
+    ordering_key: str
+
+
+class MessagePublisher(Protocol):
+    """Publishes messages and returns only once all are durable."""
+
+    def publish_all(self, messages: Sequence[OutgoingMessage]) -> list[str]:
+        """Publish every message; return their ids, or raise PublishError."""
+        ...
+
+
+# Ingest answers a browser, so a publish may not hang for the library's default 60 s
+# deadline: give up after a few seconds and let the client retry.
+PUBLISH_DEADLINE_SECONDS = 5.0
+
+
+class PubSubPublisher:
+    """Publishes to one topic with ``google-cloud-pubsub``.
+
+    The client honours ``PUBSUB_EMULATOR_HOST`` by itself; there is no emulator branch here.
+    """
+
+    def __init__(self, project: str, topic: str, deadline: float = PUBLISH_DEADLINE_SECONDS):
+        from google.api_core.retry import Retry
+        from google.cloud import pubsub_v1
+
+        self._deadline = deadline
+        self._retry = Retry(initial=0.05, maximum=1.0, multiplier=2.0, timeout=deadline)
+        self._client = pubsub_v1.PublisherClient(
+            batch_settings=pubsub_v1.types.BatchSettings(
+                # Library defaults: 100 messages, 1 MB, 10 ms. One request of ingest is
+                # one message per client, so waiting to fill a batch only adds latency:
+                # flush after 1 ms, which still coalesces concurrent requests.
+                max_messages=100,
+                max_bytes=1_000_000,
+                max_latency=0.001,
+            ),
+            publisher_options=pubsub_v1.types.PublisherOptions(
+                enable_message_ordering=True,  # ordering key = client id
+                retry=self._retry,
+                timeout=deadline,
+            ),
+        )
+        self.topic_path: str = self._client.topic_path(project, topic)
+
+    def publish_all(self, messages: Sequence[OutgoingMessage]) -> list[str]:
+        """Publish every message and wait for Pub/Sub's acknowledgement of each."""
+        futures: list[tuple[OutgoingMessage, Any]] = []
+        for message in messages:
+            futures.append(
+                (
+                    message,
+                    self._client.publish(
+                        self.topic_path,
+                        message.data,
+                        ordering_key=message.ordering_key,
+                        **message.attributes,
+                    ),
+                )
+            )
+        ids, failure = [], None
+        for message, future in futures:
+            try:
+                ids.append(str(future.result(timeout=self._deadline + 1.0)))
+            except Exception as error:
+                # An ordering key stops publishing after a failure until resumed.
+                self._client.resume_publish(self.topic_path, message.ordering_key)
+                failure = failure or error
+        if failure is not None:
+            raise PublishError(f"Pub/Sub did not accept the message: {type(failure).__name__}")
+        return ids
