@@ -1,0 +1,1 @@
+"""Consent: the privacy team's rules, decisions, the consent ledger, and redaction."""

@@ -1,0 +1,1 @@
+"""GA4 Measurement Protocol: mapping, validation, request building and sending."""
