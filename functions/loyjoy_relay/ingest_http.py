@@ -7,6 +7,7 @@ reason; only a publish that Pub/Sub did not acknowledge answers 503 (the client 
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable
@@ -104,8 +105,7 @@ class IngestService:
         return response
 
     def _listener_script(self) -> flask.Response:
-        script = resources.files("loyjoy_relay").joinpath("static/listener.js").read_bytes()
-        response = flask.Response(script, mimetype="text/javascript")
+        response = flask.Response(_listener_source(), mimetype="text/javascript")
         response.headers["Cache-Control"] = f"public, max-age={LISTENER_MAX_AGE_SECONDS}"
         response.headers["Access-Control-Allow-Origin"] = "*"
         response.headers["X-Content-Type-Options"] = "nosniff"
@@ -135,6 +135,11 @@ class IngestService:
             fields["reason"] = reason
         severity = "WARNING" if response.status_code >= 400 else "INFO"
         self.logger.log(severity, "ingest request", **fields)
+
+
+@functools.cache
+def _listener_source() -> bytes:
+    return resources.files("loyjoy_relay").joinpath("static/listener.js").read_bytes()
 
 
 def _json(status: int, body: dict[str, Any]) -> flask.Response:

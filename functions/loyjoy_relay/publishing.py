@@ -8,6 +8,7 @@ the relay's deduplication absorbs any message that did get through twice).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -68,27 +69,41 @@ class PubSubPublisher:
 
     def publish_all(self, messages: Sequence[OutgoingMessage]) -> list[str]:
         """Publish every message and wait for Pub/Sub's acknowledgement of each."""
-        futures: list[tuple[OutgoingMessage, Any]] = []
-        for message in messages:
-            futures.append(
-                (
-                    message,
-                    self._client.publish(
-                        self.topic_path,
-                        message.data,
-                        ordering_key=message.ordering_key,
-                        **message.attributes,
-                    ),
-                )
-            )
+        futures = [(message, self._publish_one(message)) for message in messages]
         ids, failure = [], None
         for message, future in futures:
             try:
                 ids.append(str(future.result(timeout=self._deadline + 1.0)))
-            except Exception as error:
-                # An ordering key stops publishing after a failure until resumed.
-                self._client.resume_publish(self.topic_path, message.ordering_key)
+            except Exception as error:  # any failure means "not durable"
+                self._resume(message.ordering_key)
                 failure = failure or error
         if failure is not None:
             raise PublishError(f"Pub/Sub did not accept the message: {type(failure).__name__}")
         return ids
+
+    def _publish_one(self, message: OutgoingMessage) -> Any:
+        from google.cloud.pubsub_v1.publisher.exceptions import (
+            PublishToPausedOrderingKeyException,
+        )
+
+        def publish() -> Any:
+            return self._client.publish(
+                self.topic_path,
+                message.data,
+                ordering_key=message.ordering_key,
+                **message.attributes,
+            )
+
+        try:
+            return publish()
+        except PublishToPausedOrderingKeyException:
+            # A key stays paused after a failed publish; this request is a new attempt.
+            self._resume(message.ordering_key)
+            return publish()
+
+    def _resume(self, ordering_key: str) -> None:
+        # After a failure the library pauses the ordering key until it is resumed; a
+        # publish that merely timed out is not paused yet, which the library reports as
+        # a RuntimeError we can ignore.
+        with contextlib.suppress(RuntimeError):
+            self._client.resume_publish(self.topic_path, ordering_key)
