@@ -163,3 +163,25 @@ class RelaySettings:
             consent_rules_path=_path(env, "CONSENT_RULES", "consent-rules.yaml"),
             ga4_mapping_path=_path(env, "GA4_MAPPING", "ga4-mapping.yaml"),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaySettings:
+    """What ``loyjoy-relay replay`` needs: where dead letters wait and where they go back."""
+
+    project: str
+    topic: str
+    dead_letter_subscription: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ReplaySettings:
+        """Read and check the replay variables."""
+        env = os.environ if env is None else env
+        topic = _topic(env, "RELAY_TOPIC", DEFAULT_TOPIC)
+        return cls(
+            project=_project(env),
+            topic=topic,
+            dead_letter_subscription=_topic(
+                env, "DEAD_LETTER_SUBSCRIPTION", f"{topic}-dead-letter-replay"
+            ),
+        )

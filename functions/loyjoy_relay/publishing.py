@@ -46,7 +46,7 @@ class PubSubPublisher:
 
     def __init__(self, project: str, topic: str, deadline: float = PUBLISH_DEADLINE_SECONDS):
         from google.api_core.retry import Retry
-        from google.cloud import pubsub_v1
+        from google.cloud import pubsub_v1  # type: ignore[attr-defined]
 
         self._deadline = deadline
         self._retry = Retry(initial=0.05, maximum=1.0, multiplier=2.0, timeout=deadline)

@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from loyjoy_relay.catalogue import (
     CATALOGUE,
     Category,

@@ -77,9 +77,9 @@ def test_publish_failure_answers_503_and_recovers() -> None:
 
     emulator = start_emulator("pubsub")
     try:
-        from google.cloud import pubsub_v1
-
         import os
+
+        from google.cloud import pubsub_v1
 
         os.environ["PUBSUB_EMULATOR_HOST"] = emulator.host
         process = function_process(
