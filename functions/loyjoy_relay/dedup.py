@@ -116,22 +116,42 @@ class FirestoreDedup:
         self._retry = Retry(initial=0.1, maximum=1.0, multiplier=2.0, timeout=STORE_TIMEOUT_SECONDS)
 
     def claim(self, event_ids: Sequence[str], now_ms: int) -> ClaimResult:
-        """Claim every unseen (or lease-expired) event id, atomically."""
-        from google.cloud import firestore
+        """Claim every unseen (or lease-expired) event id, atomically.
 
+        A plain read comes first. It serves two ends: a redelivered message whose events
+        were all sent costs no transaction, and an unreachable Firestore fails within
+        ``STORE_TIMEOUT_SECONDS`` (the library's BeginTransaction would retry for 60 s).
+        """
         refs = [self._collection.document(event_id) for event_id in dict.fromkeys(event_ids)]
+        try:
+            seen = self._read(refs, transaction=None)
+            first_look = _classify(event_ids, seen, now_ms)
+            if not first_look.claimed:
+                return first_look
+            result: ClaimResult = self._claim_in_transaction(refs, event_ids, now_ms)
+        except Exception as error:  # any store failure means "cannot know": retry later
+            raise StoreUnavailable(f"dedup claim failed: {type(error).__name__}") from None
+        return result
+
+    def _read(self, refs: list[Any], transaction: Any) -> dict[str, tuple[State, int]]:
+        snapshots = self._client.get_all(
+            refs, transaction=transaction, retry=self._retry, timeout=STORE_TIMEOUT_SECONDS
+        )
+        records: dict[str, tuple[State, int]] = {}
+        for snapshot in snapshots:
+            if snapshot.exists:
+                data = snapshot.to_dict()
+                records[snapshot.id] = (data["state"], int(data.get("lease_until", 0)))
+        return records
+
+    def _claim_in_transaction(
+        self, refs: list[Any], event_ids: Sequence[str], now_ms: int
+    ) -> ClaimResult:
+        from google.cloud import firestore
 
         @firestore.transactional
         def run(transaction: Any) -> ClaimResult:
-            snapshots = self._client.get_all(
-                refs, transaction=transaction, retry=self._retry, timeout=STORE_TIMEOUT_SECONDS
-            )
-            records: dict[str, tuple[State, int]] = {}
-            for snapshot in snapshots:
-                if snapshot.exists:
-                    data = snapshot.to_dict()
-                    records[snapshot.id] = (data["state"], int(data.get("lease_until", 0)))
-            result = _classify(event_ids, records, now_ms)
+            result = _classify(event_ids, self._read(refs, transaction), now_ms)
             expire_at = datetime.now(UTC) + RETENTION
             for event_id in result.claimed:
                 transaction.set(
@@ -140,11 +160,8 @@ class FirestoreDedup:
                 )
             return result
 
-        try:
-            result: ClaimResult = run(self._client.transaction(max_attempts=5))
-        except Exception as error:  # any store failure means "cannot know": retry later
-            raise StoreUnavailable(f"dedup claim failed: {type(error).__name__}") from None
-        return result
+        claimed: ClaimResult = run(self._client.transaction(max_attempts=5))
+        return claimed
 
     def complete(self, event_ids: Sequence[str]) -> None:
         """Mark event ids as sent (one batched write); raises StoreUnavailable.
