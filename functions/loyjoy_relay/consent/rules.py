@@ -151,7 +151,7 @@ class ConsentRules(_Policy):
     custom_events: list[Annotated[CustomName, AfterValidator(_catalogue_name)]] = Field(
         default_factory=list
     )
-    bots: dict[str, BotOverride] = Field(default_factory=dict)
+    bots: dict[Annotated[str, Field(min_length=1)], BotOverride] = Field(default_factory=dict)
 
     @field_validator("bots")
     @classmethod
