@@ -67,7 +67,10 @@ def _not_an_opt_in(name: str) -> str:
     entry = lookup(name)
     if entry is not None and entry.consent_action is ConsentAction.GRANT:
         raise PydanticCustomError(
-            "grant_as_revoke", "'{event}' is an opt-in; it cannot revoke consent", {"event": name}
+            "grant_as_revoke",
+            "'{event}' is an opt-in: it can only grant, never revoke "
+            "(no event may be in both grant and revoke)",
+            {"event": name},
         )
     return name
 
