@@ -87,11 +87,14 @@ def redact_text(text: str) -> str:
 
 def _redact_encoded(text: str, *, plus_is_space: bool) -> str:
     """Redact the decoded form of a URL part; unchanged parts keep their encoding."""
-    decoded = unquote_plus(text) if plus_is_space else unquote(text)
-    redacted = redact_text(decoded)
-    if redacted == decoded:
-        return text
-    return quote_plus(redacted, safe="/") if plus_is_space else quote_plus(redacted, safe="/:")
+    # A "+" in a query means a space, but sloppy encoders leave an e-mail's "+" raw: PII
+    # found under either reading is redacted.
+    readings = (unquote(text), unquote_plus(text)) if plus_is_space else (unquote(text),)
+    for decoded in readings:
+        redacted = redact_text(decoded)
+        if redacted != decoded:
+            return quote_plus(redacted, safe="/" if plus_is_space else "/:")
+    return text
 
 
 def _redact_query(query: str) -> str:
@@ -138,9 +141,7 @@ def redact_value(value: ParamValue) -> ParamValue:
     redacted = redact_text(value)
     if "%" in redacted or "+" in redacted:
         # percent-encoded PII outside a URL: judged on the decoded text
-        decoded = unquote_plus(redacted)
-        if redact_text(decoded) != decoded:
-            return redact_text(decoded)
+        return _redact_encoded(redacted, plus_is_space=True) if redacted == value else redacted
     return redacted
 
 
