@@ -1,0 +1,49 @@
+"""Shared builders for the consent tests: rules from YAML text and contract events."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import yaml
+from loyjoy_relay.consent.rules import ConsentRules
+from loyjoy_relay.consent.rules_file import parse_rules
+from loyjoy_relay.events import LoyJoyEvent
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED_RULES = ROOT / "infra" / "consent-rules.yaml"
+BOT = "bot-a"
+OTHER_BOT = "bot-b"
+CLIENT = "1234567890.1700000000"
+T0 = 1_732_450_000_000
+_ids = itertools.count(1)
+
+
+def shipped_rules(**changes: Any) -> ConsentRules:
+    """The shipped rules file with top-level keys replaced by ``changes``."""
+    data = yaml.safe_load(SHIPPED_RULES.read_text())
+    data.update(changes)
+    return parse_rules(yaml.safe_dump(data))
+
+
+def event(
+    evt: str = "start",
+    at: int = 0,
+    *,
+    stamp: tuple[str, int] | None = None,
+    bot: str = BOT,
+    **fields: Any,
+) -> LoyJoyEvent:
+    """A contract event at ``T0 + at`` ms; ``stamp`` is (granted|denied, ms after T0)."""
+    data: dict[str, Any] = {
+        "evt": evt,
+        "bot_id": bot,
+        "client_id": CLIENT,
+        "event_id": f"00000000-0000-4000-8000-{next(_ids):012d}",
+        "ts": T0 + at,
+        **fields,
+    }
+    if stamp is not None:
+        data["consent"] = {"profiling": stamp[0], "at": T0 + stamp[1]}
+    return LoyJoyEvent.model_validate(data)
