@@ -123,6 +123,7 @@ class RelaySettings:
     ga4_endpoint: str
     consent_rules_path: Path
     ga4_mapping_path: Path
+    custom_event_names: frozenset[str] = frozenset()
 
     def __repr__(self) -> str:
         return (
@@ -162,6 +163,7 @@ class RelaySettings:
             ga4_endpoint=endpoint,
             consent_rules_path=_path(env, "CONSENT_RULES", "consent-rules.yaml"),
             ga4_mapping_path=_path(env, "GA4_MAPPING", "ga4-mapping.yaml"),
+            custom_event_names=frozenset(_list(env, "CUSTOM_EVENT_NAMES")),
         )
 
 
@@ -185,3 +187,8 @@ class ReplaySettings:
                 env, "DEAD_LETTER_SUBSCRIPTION", f"{topic}-dead-letter-replay"
             ),
         )
+
+
+def secret_environment() -> Mapping[str, str]:
+    """The environment, for API secrets the GA4 mapping names by variable (never logged)."""
+    return os.environ

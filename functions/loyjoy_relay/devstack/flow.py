@@ -1,0 +1,109 @@
+"""What the live view shows: each event's way through the stages, from the stack's own output.
+
+Fed by the real parts: the ingest function's request log lines, the messages a tap
+subscription sees on the topic, the relay's decision and send log lines, and the GA4
+stand-in's record of requests. Nothing here changes what the pipeline does.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_EVENTS = 300
+MAX_REQUESTS = 100
+
+
+@dataclass
+class EventFlow:
+    """One event's stages, as far as they have been seen."""
+
+    event_id: str
+    evt: str = ""
+    bot_id: str = ""
+    client: str = ""
+    published_at: int | None = None
+    decision: str | None = None
+    reason: str | None = None
+    consent_state: str | None = None
+    ga4_request: int | None = None
+    dead_letter: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """A JSON-ready view."""
+        return dict(self.__dict__)
+
+
+@dataclass
+class FlowBoard:
+    """Thread-safe collection of the stages every event has passed."""
+
+    events: dict[str, EventFlow] = field(default_factory=dict)
+    ingest_requests: deque[dict[str, Any]] = field(
+        default_factory=lambda: deque(maxlen=MAX_REQUESTS)
+    )
+    ga4_requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=MAX_REQUESTS))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _ga4_count: int = 0
+
+    def _event(self, event_id: str) -> EventFlow:
+        flow = self.events.get(event_id)
+        if flow is None:
+            flow = self.events[event_id] = EventFlow(event_id)
+            if len(self.events) > MAX_EVENTS:
+                self.events.pop(next(iter(self.events)))
+        return flow
+
+    def on_published(self, data: bytes) -> None:
+        """A message was seen on the topic (a client batch)."""
+        try:
+            batch = json.loads(data)
+        except ValueError:
+            return
+        with self.lock:
+            for event in batch.get("events", []):
+                flow = self._event(str(event.get("event_id")))
+                flow.evt = str(event.get("evt", ""))
+                flow.bot_id = str(event.get("bot_id", ""))
+                flow.client = str(event.get("client_id", ""))[-6:]
+                flow.published_at = int(time.time() * 1000)
+
+    def on_log(self, record: dict[str, Any]) -> None:
+        """A structured log line from ingest or relay."""
+        message = record.get("message")
+        with self.lock:
+            if message == "ingest request":
+                self.ingest_requests.appendleft(
+                    {key: record.get(key) for key in ("time", "status", "accepted", "rejected")}
+                )
+            elif message == "consent decision" and record.get("event_id"):
+                flow = self._event(str(record["event_id"]))
+                flow.decision = record.get("decision")
+                flow.reason = record.get("reason")
+                flow.consent_state = record.get("state")
+                flow.evt = flow.evt or str(record.get("evt", ""))
+            elif message == "ga4 request sent":
+                self._ga4_count += 1
+                for event_id in record.get("event_ids", []):
+                    self._event(str(event_id)).ga4_request = self._ga4_count
+            elif message == "dead-lettered":
+                for event_id in record.get("event_ids", []):
+                    self._event(str(event_id)).dead_letter = str(record.get("reason"))
+
+    def on_ga4_requests(self, requests: list[dict[str, Any]]) -> None:
+        """The GA4 stand-in's record of requests (newest last), replacing the previous view."""
+        with self.lock:
+            self.ga4_requests = deque(reversed(requests[-MAX_REQUESTS:]), maxlen=MAX_REQUESTS)
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything the live view shows, newest first."""
+        with self.lock:
+            return {
+                "events": [flow.as_json() for flow in reversed(self.events.values())],
+                "ingest_requests": list(self.ingest_requests),
+                "ga4_requests": list(self.ga4_requests),
+            }
