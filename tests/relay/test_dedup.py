@@ -8,9 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-
 from loyjoy_relay.dedup import LEASE_MS, FirestoreDedup, InMemoryDedup
 from loyjoy_relay.errors import StoreUnavailable
+
 from tests.conftest import PROJECT
 from tests.support.emulators import Emulator
 

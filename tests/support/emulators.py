@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from loyjoy_relay.devstack.emulators import COMPONENTS, Emulator, gcloud_has
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
