@@ -123,7 +123,7 @@ def validate_body(
         return report.messages()
     if len(data) > rules.MAX_BODY_BYTES:
         report.add(
-            "",
+            None,
             f"Request body is {len(data)} bytes; it must be at most {rules.MAX_BODY_BYTES}.",
             "VALUE_OUT_OF_BOUNDS",
         )

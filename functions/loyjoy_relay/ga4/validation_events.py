@@ -42,7 +42,9 @@ class Report:
         self._messages: list[tuple[str | None, str, str]] = []
         self._parse_errors: list[str] = []
 
-    def add(self, path: str, description: str, code: str, *, enforce_only: bool = False) -> None:
+    def add(
+        self, path: str | None, description: str, code: str, *, enforce_only: bool = False
+    ) -> None:
         """Record one message (skipped under RELAXED when ``enforce_only``)."""
         if enforce_only and not self.enforce:
             return
