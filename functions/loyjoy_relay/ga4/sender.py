@@ -14,12 +14,16 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlencode
 
 from loyjoy_relay.errors import DeliveryFailed, Ga4Rejected
+from loyjoy_relay.ga4.batching import build_requests
+from loyjoy_relay.ga4.model import Ga4Event, Ga4Identity
+from loyjoy_relay.ga4.routing import Ga4Property
+from loyjoy_relay.ga4.secrets import SecretProvider
 from loyjoy_relay.ga4.transport import (
     OutboundRequest,
     RequestsTransport,
@@ -113,6 +117,24 @@ class Ga4Sender:
 
     def __repr__(self) -> str:
         return f"Ga4Sender(endpoint={self.endpoint!r})"
+
+    def deliver(
+        self,
+        identity: Ga4Identity,
+        events: Sequence[Ga4Event],
+        *,
+        destination: Ga4Property,
+        secrets: SecretProvider,
+    ) -> list[Delivery]:
+        """Send ``events`` as ``identity`` to ``destination``, ≤ 25 events per request, in order.
+
+        Stops at the first failure (raising it); requests before it were delivered.
+        """
+        api_secret = secrets.secret_for(destination.secret)
+        return [
+            self.send(body, measurement_id=destination.measurement_id, api_secret=api_secret)
+            for body in build_requests(identity, events)
+        ]
 
     def send(self, body: Mapping[str, Any], *, measurement_id: str, api_secret: str) -> Delivery:
         """Validate ``body`` strictly and POST it; raise DeliveryFailed or Ga4Rejected."""
