@@ -155,7 +155,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(payload, ensure_ascii=False).encode())
 
     def _read_body(self) -> bytes | None:
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self._send(400)
+            self.close_connection = True
+            return None
         if length > MAX_REQUEST_BYTES:
             self._send(413)
             self.close_connection = True
