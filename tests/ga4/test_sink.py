@@ -114,6 +114,7 @@ def test_control_injects_failures_then_recovers(sink: Ga4Sink) -> None:
     assert answers == [503, 503, 204]
     assert len(sink.records()) == 1
     assert call(sink.url, "POST", "/control", raw=b"[1]")[0] == 400
+    assert call(sink.url, "POST", "/control", {"fail_next": 1, "status": 42})[0] == 400
     assert call(sink.url, "GET", "/nowhere")[0] == 404
 
 

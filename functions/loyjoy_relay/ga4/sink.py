@@ -110,6 +110,8 @@ class Ga4Sink(ThreadingHTTPServer):
         delay_ms: int | None = None,
     ) -> dict[str, int]:
         """Set faults: fail the next N collect requests with ``status``; delay answers."""
+        if status is not None and not 100 <= int(status) <= 599:
+            raise ValueError(f"status {status} is not an HTTP status")
         with self._lock:
             if fail_next is not None:
                 self._fail_next = max(0, fail_next)
