@@ -1,4 +1,4 @@
-"""Golden pair: LoyJoy events in (JSON Lines) → the MP request body out, with the shipped mapping."""
+"""Golden pair: LoyJoy events in (JSON Lines), the MP body out, with the shipped mapping."""
 
 from __future__ import annotations
 
