@@ -14,12 +14,16 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlencode
 
 from loyjoy_relay.errors import DeliveryFailed, Ga4Rejected
+from loyjoy_relay.ga4.batching import build_requests
+from loyjoy_relay.ga4.model import Ga4Event, Ga4Identity
+from loyjoy_relay.ga4.routing import Ga4Property
+from loyjoy_relay.ga4.secrets import SecretProvider
 from loyjoy_relay.ga4.transport import (
     OutboundRequest,
     RequestsTransport,
@@ -114,18 +118,37 @@ class Ga4Sender:
     def __repr__(self) -> str:
         return f"Ga4Sender(endpoint={self.endpoint!r})"
 
+    def deliver(
+        self,
+        identity: Ga4Identity,
+        events: Sequence[Ga4Event],
+        *,
+        destination: Ga4Property,
+        secrets: SecretProvider,
+    ) -> list[Delivery]:
+        """Send ``events`` as ``identity`` to ``destination``, ≤ 25 events per request, in order.
+
+        Stops at the first failure (raising it); requests before it were delivered.
+        """
+        api_secret = secrets.secret_for(destination.secret)
+        return [
+            self.send(body, measurement_id=destination.measurement_id, api_secret=api_secret)
+            for body in build_requests(identity, events)
+        ]
+
     def send(self, body: Mapping[str, Any], *, measurement_id: str, api_secret: str) -> Delivery:
         """Validate ``body`` strictly and POST it; raise DeliveryFailed or Ga4Rejected."""
         events = len(body.get("events") or [])
-        client = pseudonym(str(body.get("client_id", "")))
+        context = {
+            "measurement_id": measurement_id,
+            "client": pseudonym(str(body.get("client_id", ""))),
+        }
         messages = validate_payload(
             body, now_micros=self._clock(), behavior="ENFORCE_RECOMMENDATIONS"
         )
         if messages:
             reason = f"request failed GA4 validation: {_reason(messages)}"
-            self._log.error(
-                "GA4 request invalid", measurement_id=measurement_id, client=client, reason=reason
-            )
+            self._log.error("GA4 request invalid", **context, reason=reason)
             raise Ga4Rejected(reason)
         query = urlencode({"measurement_id": measurement_id, "api_secret": api_secret})
         request = OutboundRequest(
@@ -133,50 +156,38 @@ class Ga4Sender:
             body=encode_body(dict(body)),
             timeout=(self.retry.connect_timeout, self.retry.read_timeout),
         )
-        reason = ""
         for attempt in range(1, self.retry.attempts + 1):
-            try:
-                response = self.transport(request)
-            except TransportError as error:
-                reason = mask_secret(str(error))
-            else:
-                outcome = classify(response.status)
-                if outcome == "sent":
-                    self._log.info(
-                        "GA4 request sent",
-                        measurement_id=measurement_id,
-                        client=client,
-                        events=events,
-                        attempts=attempt,
-                        status=response.status,
-                    )
-                    return Delivery(measurement_id, events, attempt, response.status)
-                reason = f"GA4 answered {response.status}"
-                if outcome == "permanent":
-                    self._log.error(
-                        "GA4 refused request",
-                        measurement_id=measurement_id,
-                        client=client,
-                        status=response.status,
-                    )
-                    raise Ga4Rejected(f"{reason} (measurement id {measurement_id}); not retried")
+            outcome, status, reason = self._attempt(request)
+            if outcome == "sent":
+                self._log.info(
+                    "GA4 request sent", **context, events=events, attempts=attempt, status=status
+                )
+                return Delivery(measurement_id, events, attempt, status)
+            if outcome == "permanent":
+                self._log.error("GA4 refused request", **context, status=status)
+                raise Ga4Rejected(f"{reason} (measurement id {measurement_id}); not retried")
             if attempt < self.retry.attempts:
                 wait = self.retry.delay(attempt, self._rng)
                 self._log.warning(
                     "GA4 request failed, retrying",
-                    measurement_id=measurement_id,
-                    client=client,
+                    **context,
                     attempt=attempt,
                     reason=reason,
                     retry_in_s=round(wait, 3),
                 )
                 self._sleep(wait)
-        self._log.error(
-            "GA4 request failed", measurement_id=measurement_id, client=client, reason=reason
-        )
+        self._log.error("GA4 request failed", **context, reason=reason)
         raise DeliveryFailed(
             f"GA4 request to {measurement_id} failed after {self.retry.attempts} attempts: {reason}"
         )
+
+    def _attempt(self, request: OutboundRequest) -> tuple[Outcome, int, str]:
+        """One POST: its outcome, the status (0 when no answer) and a secret-free reason."""
+        try:
+            response = self.transport(request)
+        except TransportError as error:
+            return "transient", 0, mask_secret(str(error))
+        return classify(response.status), response.status, f"GA4 answered {response.status}"
 
 
 def _reason(messages: list[ValidationMessage]) -> str:

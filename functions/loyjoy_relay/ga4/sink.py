@@ -110,6 +110,8 @@ class Ga4Sink(ThreadingHTTPServer):
         delay_ms: int | None = None,
     ) -> dict[str, int]:
         """Set faults: fail the next N collect requests with ``status``; delay answers."""
+        if status is not None and not 100 <= int(status) <= 599:
+            raise ValueError(f"status {status} is not an HTTP status")
         with self._lock:
             if fail_next is not None:
                 self._fail_next = max(0, fail_next)
@@ -155,7 +157,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(payload, ensure_ascii=False).encode())
 
     def _read_body(self) -> bytes | None:
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self._send(400)
+            self.close_connection = True
+            return None
         if length > MAX_REQUEST_BYTES:
             self._send(413)
             self.close_connection = True

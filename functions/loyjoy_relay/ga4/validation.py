@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from loyjoy_relay.ga4 import rules
-from loyjoy_relay.ga4.validation_events import EventChecker, Report, ValidationMessage
+from loyjoy_relay.ga4.validation_events import EventChecker
+from loyjoy_relay.ga4.validation_report import Report, ValidationMessage
 
 Behavior = Literal["RELAXED", "ENFORCE_RECOMMENDATIONS"]
 BEHAVIORS: tuple[Behavior, ...] = ("RELAXED", "ENFORCE_RECOMMENDATIONS")
@@ -123,7 +124,7 @@ def validate_body(
         return report.messages()
     if len(data) > rules.MAX_BODY_BYTES:
         report.add(
-            "",
+            None,
             f"Request body is {len(data)} bytes; it must be at most {rules.MAX_BODY_BYTES}.",
             "VALUE_OUT_OF_BOUNDS",
         )

@@ -1,0 +1,142 @@
+"""The real sender (pooled ``requests`` transport) against a running GA4 sink."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import pytest
+from loyjoy_relay.errors import DeliveryFailed, Ga4Rejected
+from loyjoy_relay.ga4.batching import build_requests
+from loyjoy_relay.ga4.mapping_file import parse_mapping
+from loyjoy_relay.ga4.model import Ga4Event, Ga4Identity
+from loyjoy_relay.ga4.routing import Ga4Property, SecretRef
+from loyjoy_relay.ga4.secrets import FakeSecretManagerClient, SecretProvider
+from loyjoy_relay.ga4.sender import Ga4Sender, RetryPolicy
+from loyjoy_relay.ga4.sink import Ga4Sink
+from loyjoy_relay.ga4.validation import validate_payload
+from loyjoy_relay.logs import JsonLogger
+
+from tests.ga4.conftest import MEASUREMENT_ID, NOW_MICROS, SECRET
+from tests.support.net import free_port
+
+IDENTITY = Ga4Identity(client_id="1234567890.1700000000")
+
+
+@pytest.fixture
+def sink() -> Iterator[Ga4Sink]:
+    with Ga4Sink(clock_micros=lambda: NOW_MICROS) as running:
+        yield running
+
+
+def events(count: int) -> list[Ga4Event]:
+    return [
+        Ga4Event(
+            name="open",
+            params={"n": i, "session_id": 1759968000, "engagement_time_msec": 100},
+            timestamp_micros=NOW_MICROS - 1000 * (count - i),
+            source_event_id=f"e{i}",
+            bot_id="bot-1",
+        )
+        for i in range(count)
+    ]
+
+
+def make_sender(
+    endpoint: str, log: io.StringIO | None = None, *, attempts: int = 4, read_timeout: float = 5.0
+) -> Ga4Sender:
+    """A real sender that retries without waiting (base delay 0)."""
+    return Ga4Sender(
+        endpoint,
+        retry=RetryPolicy(attempts=attempts, base_delay=0.0, read_timeout=read_timeout),
+        clock_micros=lambda: NOW_MICROS,
+        logger=JsonLogger("ga4-sender", stream=log or io.StringIO()),
+    )
+
+
+def send_all(sender: Ga4Sender, count: int) -> None:
+    for body in build_requests(IDENTITY, events(count)):
+        sender.send(body, measurement_id=MEASUREMENT_ID, api_secret=SECRET)
+
+
+def test_sixty_events_arrive_as_three_valid_requests(sink: Ga4Sink) -> None:
+    """60 events of one client reach the sink as exactly 3 requests of 25, 25 and 10, valid."""
+    send_all(make_sender(sink.url), 60)
+    records = sink.records()
+    assert [len(r.body["events"]) for r in records] == [25, 25, 10]
+    assert {(r.path, r.measurement_id) for r in records} == {("/mp/collect", MEASUREMENT_ID)}
+    assert [e["params"]["n"] for r in records for e in r.body["events"]] == list(range(60))
+    for record in records:
+        assert (
+            validate_payload(record.body, now_micros=NOW_MICROS, behavior="ENFORCE_RECOMMENDATIONS")
+            == []
+        )
+
+
+def test_two_503s_then_recovery_delivers_every_event_once(sink: Ga4Sink) -> None:
+    """The sink failing twice with 503 is retried through; each event arrives exactly once."""
+    sink.control(fail_next=2, status=503)
+    send_all(make_sender(sink.url), 60)
+    delivered = [e["params"]["n"] for r in sink.records() for e in r.body["events"]]
+    assert delivered == list(range(60))
+    assert sink.control()["fail_next"] == 0
+
+
+def test_permanent_4xx_is_classified_permanent(sink: Ga4Sink) -> None:
+    """A 400 from GA4 raises Ga4Rejected after one attempt, and nothing is recorded."""
+    sink.control(fail_next=5, status=400)
+    with pytest.raises(Ga4Rejected, match="400"):
+        send_all(make_sender(sink.url), 3)
+    assert sink.control()["fail_next"] == 4
+    assert sink.records() == []
+
+
+def test_slow_answer_times_out_as_transient(sink: Ga4Sink) -> None:
+    """A sink slower than the read timeout is a transient failure after the retries."""
+    sink.control(delay_ms=400)
+    sender = make_sender(sink.url, attempts=2, read_timeout=0.1)
+    with pytest.raises(DeliveryFailed, match="did not answer in time"):
+        send_all(sender, 1)
+
+
+def test_failing_real_sends_never_log_the_secret(
+    sink: Ga4Sink, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Refused connections and 5xx through requests/urllib3 log no API secret anywhere."""
+    caplog.set_level("DEBUG")
+    log = io.StringIO()
+    sink.control(fail_next=10, status=503)
+    raised: list[BaseException] = []
+    for endpoint in (sink.url, f"http://127.0.0.1:{free_port()}"):
+        with pytest.raises(DeliveryFailed) as caught:
+            send_all(make_sender(endpoint, log, attempts=2), 1)
+        raised.append(caught.value)
+    assert "urllib3" in caplog.text or "connectionpool" in caplog.text
+    everything = log.getvalue() + caplog.text + "".join(f"{e!s}{e!r}" for e in raised)
+    assert SECRET not in everything
+    assert "GA4 request failed" in log.getvalue()
+
+
+def test_deliver_routes_each_bot_to_its_property(sink: Ga4Sink) -> None:
+    """deliver() reads each property's secret (fake Secret Manager) and sends to its id."""
+    version = "projects/p/secrets/shop/versions/1"
+    secrets = SecretProvider(
+        env={"DEV_SECRET": "dev-secret"},
+        client_factory=lambda: FakeSecretManagerClient({version: SECRET}),
+    )
+    mapping = parse_mapping(
+        f"properties:\n  shop: {{measurement_id: G-SHOP1234, api_secret_name: {version}}}\n",
+        source="mapping.yaml",
+    )
+    default = Ga4Property("G-DEFAULT12", SecretRef("env", "DEV_SECRET"))
+    sender = make_sender(sink.url)
+    for bot in ("shop", "other"):
+        deliveries = sender.deliver(
+            IDENTITY,
+            events(30),
+            destination=mapping.property_for(bot, default),
+            secrets=secrets,
+        )
+        assert [d.events for d in deliveries] == [25, 5]
+    ids = [record.measurement_id for record in sink.records()]
+    assert ids == ["G-SHOP1234", "G-SHOP1234", "G-DEFAULT12", "G-DEFAULT12"]

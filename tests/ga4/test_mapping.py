@@ -1,0 +1,215 @@
+"""The mapping file: names, families, params, sessions and routing; bad names fail at load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from loyjoy_relay.catalogue import CATALOGUE
+from loyjoy_relay.config import shipped_file
+from loyjoy_relay.errors import ConfigError, Ga4Rejected
+from loyjoy_relay.events import LoyJoyEvent
+from loyjoy_relay.ga4 import rules
+from loyjoy_relay.ga4.mapping import MAX_EVENT_AGE_MS, Ga4Mapping
+from loyjoy_relay.ga4.mapping_file import load_mapping, parse_mapping
+from loyjoy_relay.ga4.routing import Ga4Property, SecretRef
+
+from tests.ga4.conftest import NOW_MS
+
+SOURCE = "ga4-mapping.yaml"
+
+
+def event(**fields: Any) -> LoyJoyEvent:
+    values: dict[str, Any] = {
+        "evt": "open",
+        "bot_id": "bot-1",
+        "client_id": "1234567890.1700000000",
+        "event_id": "2b1f9f4e-8c1a-4c55-9d1e-0a7f6f3c2b10",
+        "ts": NOW_MS - 60_000,
+    }
+    return LoyJoyEvent.model_validate({**values, **fields})
+
+
+def mapping(text: str) -> Ga4Mapping:
+    return parse_mapping(text, source=SOURCE)
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Ga4Mapping:
+    return load_mapping(shipped_file("ga4-mapping.yaml"))
+
+
+def test_shipped_mapping_names_every_catalogue_event_validly(shipped: Ga4Mapping) -> None:
+    """Every LoyJoy event maps, with the shipped file, to a name GA4 accepts."""
+    for evt in CATALOGUE:
+        name, _ = shipped.event_name(evt)
+        assert rules.event_name_problem(name) is None, (evt, name)
+
+
+def test_identity_by_default_and_renames_verbatim(shipped: Ga4Mapping) -> None:
+    """Unlisted events keep their LoyJoy name; renames give GA4 recommended names."""
+    assert shipped.event_name("open") == ("open", {})
+    assert shipped.event_name("sign_in") == ("login", {})
+    assert shipped.event_name("sign_up") == ("sign_up", {})
+
+
+def test_prefix_applies_to_unrenamed_and_family_names_only() -> None:
+    """A prefix is put before identity and family names, not before explicit renames."""
+    m = mapping(
+        "prefix: lj_\nrename: {sign_in: login}\n"
+        "families: [{prefix: nps_survey_score_, event: nps, param: score, min: 0, max: 10}]"
+    )
+    assert m.event_name("open") == ("lj_open", {})
+    assert m.event_name("sign_in") == ("login", {})
+    assert m.event_name("nps_survey_score_3") == ("lj_nps", {"score": 3})
+
+
+@pytest.mark.parametrize(("evt", "score"), [("nps_survey_score_0", 0), ("nps_survey_score_10", 10)])
+def test_family_folds_into_one_event_with_a_number(
+    shipped: Ga4Mapping, evt: str, score: int
+) -> None:
+    """nps_survey_score_0..10 become one nps_survey_score event with a numeric score."""
+    mapped = shipped.map_event(event(evt=evt), now_ms=NOW_MS)
+    assert mapped.name == "nps_survey_score"
+    assert mapped.params["score"] == score
+
+
+def test_family_outside_its_range_is_not_folded() -> None:
+    """A name past the family's max keeps its own name."""
+    m = mapping("families: [{prefix: nps_survey_score_, event: nps, param: score, max: 10}]")
+    assert m.event_name("nps_survey_score_11") == ("nps_survey_score_11", {})
+
+
+def test_mapped_event_carries_params_session_engagement_and_time(shipped: Ga4Mapping) -> None:
+    """Configured fields become params; session_id, engagement_time_msec and time are set."""
+    source = event(
+        process_id="p1",
+        process_name="Onboarding",
+        page_location="https://shop.example/",
+        page_title="Shop",
+        language="de",
+        session_id="1759990000",
+        user_id="must-not-appear",
+    )
+    mapped = shipped.map_event(source, now_ms=NOW_MS)
+    assert mapped.params == {
+        "bot_id": "bot-1",
+        "process_id": "p1",
+        "process_name": "Onboarding",
+        "page_location": "https://shop.example/",
+        "page_title": "Shop",
+        "language": "de",
+        "session_id": 1759990000,
+        "engagement_time_msec": 100,
+    }
+    assert mapped.timestamp_micros == source.ts * 1000
+    assert mapped.source_event_id == source.event_id
+    assert mapped.bot_id == "bot-1"
+
+
+def test_session_fallback_is_one_session_per_client_day(shipped: Ga4Mapping) -> None:
+    """Without the page's session id, events of one UTC day share a numeric session id."""
+    day_start = NOW_MS // 86_400_000 * 86_400_000
+    first = shipped.map_event(event(ts=day_start + 1), now_ms=NOW_MS)
+    last = shipped.map_event(event(ts=day_start + 86_399_999), now_ms=day_start + 86_400_000)
+    assert first.params["session_id"] == last.params["session_id"] == day_start // 1000
+    none = mapping("session_id_fallback: none").map_event(event(), now_ms=NOW_MS)
+    assert "session_id" not in none.params
+    assert none.params["engagement_time_msec"] == 100
+
+
+def test_long_values_are_cut_to_ga4_limits(shipped: Ga4Mapping) -> None:
+    """Values longer than GA4 allows are shortened, so a strict check never fails on them."""
+    mapped = shipped.map_event(
+        event(process_name="x" * 300, page_title="t" * 400, url="https://a/" + "u" * 1000),
+        now_ms=NOW_MS,
+    )
+    assert len(str(mapped.params["process_name"])) == 100
+    assert len(str(mapped.params["page_title"])) == 300
+    assert len(str(mapped.params["link_url"])) == 100
+
+
+def test_event_at_age_limit_is_mapped_one_ms_older_is_rejected(shipped: Ga4Mapping) -> None:
+    """An event older than the 72-hour window (less a send margin) is a permanent failure."""
+    shipped.map_event(event(ts=NOW_MS - MAX_EVENT_AGE_MS), now_ms=NOW_MS)
+    with pytest.raises(Ga4Rejected, match="72 hours") as caught:
+        shipped.map_event(event(ts=NOW_MS - MAX_EVENT_AGE_MS - 1), now_ms=NOW_MS)
+    assert "2b1f9f4e" in caught.value.reason
+    assert MAX_EVENT_AGE_MS <= 72 * 3_600_000
+
+
+def test_uncatalogued_name_breaking_rules_is_rejected_at_map_time(shipped: Ga4Mapping) -> None:
+    """A custom name that GA4 would refuse is a permanent failure, not a bad request."""
+    with pytest.raises(Ga4Rejected, match="session_start"):
+        shipped.map_event(event(evt="session_start"), now_ms=NOW_MS)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("prefix: loyjoy_chat_", "prefix"),
+        ("rename: {open: session_start}", "rename.open"),
+        ("rename: {open: chat-open}", "rename.open"),
+        ("rename: {open: ga_open}", "rename.open"),
+        (f"rename: {{open: {'o' * 41}}}", "rename.open"),
+        ("families: [{prefix: nps_survey_score_, event: 'n-p-s', param: score}]", "families[0]"),
+        ("families: [{prefix: nps_survey_score_, event: nps, param: _score}]", "families[0].param"),
+        ("families: [{prefix: nps_survey_score_, param: score}]", "families[0].event"),
+        ("params: {client_id: cid}", "params.client_id"),
+        ("params: {bot_id: google_bot}", "params.bot_id"),
+        ("params: {bot_id: session_id}", "params.bot_id"),
+        ("engagement_time_msec: 0", "engagement_time_msec"),
+        ("session_id_fallback: week", "session_id_fallback"),
+        ("colour: blue", "colour"),
+        ("version: 2", "version"),
+        (
+            "properties: {b1: {measurement_id: UA-1, api_secret_env: S}}",
+            "properties.b1.measurement_id",
+        ),
+        ("properties: {b1: {measurement_id: G-ABC123}}", "properties.b1"),
+        (
+            "properties: {b1: {measurement_id: G-ABC123, api_secret_name: my-secret}}",
+            "properties.b1.api_secret_name",
+        ),
+    ],
+)
+def test_bad_mapping_fails_at_load_naming_file_and_key(text: str, key: str) -> None:
+    """A name or setting that breaks GA4's rules is a ConfigError naming the file and key."""
+    with pytest.raises(ConfigError) as caught:
+        mapping(text)
+    assert str(caught.value).startswith(f"{SOURCE}: {key}: ")
+
+
+def test_long_prefix_error_names_the_event_to_rename() -> None:
+    """A too-long prefix names the LoyJoy event that no longer fits."""
+    with pytest.raises(ConfigError, match="web_push_opt_in_subscription_request"):
+        mapping("prefix: chat_x")
+
+
+def test_custom_names_are_checked_at_load() -> None:
+    """Configured custom event names are checked with the catalogue at load time."""
+    with pytest.raises(ConfigError, match="first_visit"):
+        parse_mapping("", source=SOURCE, custom_names=["first_visit"])
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    """A mapping path with no file names GA4_MAPPING."""
+    with pytest.raises(ConfigError, match="GA4_MAPPING"):
+        load_mapping(tmp_path / "nope.yaml")
+
+
+def test_per_bot_property_routing() -> None:
+    """A bot with its own property is routed there; every other bot to the default."""
+    m = mapping(
+        "properties:\n"
+        "  shop-bot: {measurement_id: G-SHOP123, api_secret_name: "
+        "projects/p/secrets/shop/versions/latest}\n"
+        "  dev-bot: {measurement_id: G-DEV1234, api_secret_env: GA4_SECRET_DEV}\n"
+    )
+    default = Ga4Property("G-DEFAULT1", SecretRef("value", "x"))
+    assert m.property_for("shop-bot", default) == Ga4Property(
+        "G-SHOP123", SecretRef("secret_manager", "projects/p/secrets/shop/versions/latest")
+    )
+    assert m.property_for("dev-bot", default).secret == SecretRef("env", "GA4_SECRET_DEV")
+    assert m.property_for("other", default) is default
