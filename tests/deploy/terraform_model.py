@@ -32,7 +32,8 @@ def value(body: dict[str, Any], key: str) -> Any:
 def block(body: dict[str, Any], key: str) -> dict[str, Any]:
     """The single nested block ``key`` (KeyError when absent)."""
     blocks = body[key]
-    assert isinstance(blocks, list) and len(blocks) == 1, f"expected one {key} block"
+    assert isinstance(blocks, list)
+    assert len(blocks) == 1, f"expected one {key} block"
     result = blocks[0]
     assert isinstance(result, dict)
     return result

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from loyjoy_relay.config import IngestSettings, RelaySettings
+
 from tests.deploy.terraform_model import TerraformConfig, block, load, referenced, value
 from tests.support.processes import ROOT
 
@@ -240,10 +240,14 @@ def test_dead_letters_are_kept_in_a_pull_subscription_that_never_expires(
 def test_relay_is_internal_only_and_ingest_public(terraform: TerraformConfig) -> None:
     """Only Pub/Sub reaches the relay; browsers reach ingest; both have max instances set."""
     for function, ingress in (("ingest", "ALLOW_ALL"), ("relay", "ALLOW_INTERNAL_ONLY")):
-        service = block(terraform.resource(f"google_cloudfunctions2_function.{function}"), "service_config")
+        service = block(
+            terraform.resource(f"google_cloudfunctions2_function.{function}"), "service_config"
+        )
         assert value(service, "ingress_settings") == ingress
         assert value(service, "max_instance_count") == f"${{var.{function}_max_instances}}"
-        assert value(service, "max_instance_request_concurrency") == f"${{var.{function}_concurrency}}"
+        assert (
+            value(service, "max_instance_request_concurrency") == f"${{var.{function}_concurrency}}"
+        )
 
 
 def test_functions_use_their_entry_points_and_hash_named_sources(
@@ -251,13 +255,19 @@ def test_functions_use_their_entry_points_and_hash_named_sources(
 ) -> None:
     """Each function builds its entry point from an object named by its staged zip's SHA-256."""
     for function in ("ingest", "relay"):
-        build = block(terraform.resource(f"google_cloudfunctions2_function.{function}"), "build_config")
+        build = block(
+            terraform.resource(f"google_cloudfunctions2_function.{function}"), "build_config"
+        )
         assert value(build, "entry_point") == function
         assert value(build, "runtime") == "python311"
         storage = block(block(build, "source"), "storage_source")
-        assert value(storage, "object") == f"${{google_storage_bucket_object.{function}_source.name}}"
+        assert (
+            value(storage, "object") == f"${{google_storage_bucket_object.{function}_source.name}}"
+        )
         source_object = terraform.resource(f"google_storage_bucket_object.{function}_source")
-        assert value(source_object, "name") == f"{function}-${{filesha256(local.{function}_zip)}}.zip"
+        assert (
+            value(source_object, "name") == f"{function}-${{filesha256(local.{function}_zip)}}.zip"
+        )
         assert value(source_object, "source") == f"${{local.{function}_zip}}"
         assert terraform.locals[f"{function}_zip"].endswith(f"/{function}.zip")
 
@@ -278,7 +288,13 @@ def test_every_variable_is_typed_described_and_required_ones_validated(
     for name, body in terraform.variables.items():
         assert value(body, "type"), name
         assert len(value(body, "description") or "") > 20, name
-    for name in ("project_id", "region", "ga4_measurement_id", "allowed_origins", "allowed_bot_ids"):
+    for name in (
+        "project_id",
+        "region",
+        "ga4_measurement_id",
+        "allowed_origins",
+        "allowed_bot_ids",
+    ):
         assert "validation" in terraform.variables[name], name
 
 
@@ -321,7 +337,9 @@ def test_alerts_watch_the_replay_backlog_and_relay_errors(terraform: TerraformCo
     assert "subscription/num_undelivered_messages" in value(condition, "filter")
     assert "google_pubsub_subscription.dead_letter_replay.name" in value(condition, "filter")
     errors = terraform.resource("google_monitoring_alert_policy.relay_error_rate")
-    query = value(block(block(errors, "conditions"), "condition_prometheus_query_language"), "query")
+    query = value(
+        block(block(errors, "conditions"), "condition_prometheus_query_language"), "query"
+    )
     assert 'response_code_class!="2xx"' in query
     for policy in (backlog, errors):
         assert value(policy, "notification_channels") == "${var.notification_channels}"
