@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import hcl2
+from hcl2.api import loads as parse_hcl
 
 from tests.support.processes import ROOT
 
@@ -71,7 +71,7 @@ def load(directory: Path = TERRAFORM_DIR) -> TerraformConfig:
     for path in sorted(directory.glob("*.tf")):
         text = path.read_text()
         config.sources[path.name] = text
-        parsed = hcl2.loads(text)
+        parsed = parse_hcl(text)
         for entry in parsed.get("resource", []):
             for resource_type, named in entry.items():
                 for name, body in named.items():

@@ -69,7 +69,7 @@ class RecordingEnv(dict[str, str]):
         super().__init__(values)
         self.read: set[str] = set()
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         """Record the name, then answer like a dict."""
         self.read.add(key)
         return super().get(key, default)
