@@ -58,6 +58,13 @@ def test_ingest_upload_holds_its_entry_point_and_the_package_without_cli(
     assert {"main.py", "requirements.txt", "loyjoy_relay/config.py"} <= set(names)
     assert not [n for n in names if n.startswith("loyjoy_relay/cli/") or "__pycache__" in n]
     assert not [n for n in names if n.endswith(".yaml")]
+    package = repo / "functions" / "loyjoy_relay"
+    shipped = {
+        f"loyjoy_relay/{p.relative_to(package).as_posix()}"
+        for p in package.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.relative_to(package).parts[0] != "cli"
+    }
+    assert shipped <= set(names), "every package file but the CLI ships (static/ included)"
     staged = sorted(
         p.relative_to(tmp_path / "build" / "ingest").as_posix()
         for p in (tmp_path / "build" / "ingest").rglob("*")
