@@ -13,12 +13,12 @@ locals {
   ingest_log = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"${google_cloudfunctions2_function.ingest.name}\""
   relay_log  = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"${google_cloudfunctions2_function.relay.name}\""
 
-  # name => [filter, value field, description, labels {name => extractor}]
+  # metric name => {filter, field (the count), description, labels (label => extractor)}
   event_count_metrics = {
     ingest_events_received = {
-      filter      = "${local.ingest_log} AND jsonPayload.message=\"ingest request\" AND jsonPayload.accepted>0"
+      filter      = "${local.ingest_log} AND jsonPayload.message=\"ingest request\" AND jsonPayload.status=202 AND jsonPayload.accepted>0"
       field       = "jsonPayload.accepted"
-      description = "Events ingest accepted and published to Pub/Sub."
+      description = "Events ingest accepted and Pub/Sub holds (202 answers only: a 503 published nothing)."
       labels      = {}
     }
     ingest_events_rejected = {
