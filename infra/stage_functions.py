@@ -64,9 +64,9 @@ def _package_files(root: Path, excludes: frozenset[str]) -> list[Path]:
     return files
 
 
-def _require(path: Path) -> Path:
+def _require(path: Path, root: Path) -> Path:
     if not path.is_file():
-        raise StagingError(f"missing {path}")
+        raise StagingError(f"missing {path.relative_to(root)}")
     return path
 
 
@@ -74,14 +74,14 @@ def upload_files(root: Path, upload: FunctionUpload) -> dict[str, Path]:
     """Every file of one upload: its path inside the upload -> its source in the repository."""
     function_dir = root / "functions" / upload.name
     files = {
-        "main.py": _require(function_dir / "main.py"),
-        "requirements.txt": _require(function_dir / "requirements.txt"),
+        "main.py": _require(function_dir / "main.py", root),
+        "requirements.txt": _require(function_dir / "requirements.txt", root),
     }
     package = root / "functions" / PACKAGE
     for path in _package_files(root, upload.package_excludes):
         files[f"{PACKAGE}/{path.relative_to(package).as_posix()}"] = path
     for name in upload.infra_files:
-        files[name] = _require(root / "infra" / name)
+        files[name] = _require(root / "infra" / name, root)
     return dict(sorted(files.items()))
 
 
