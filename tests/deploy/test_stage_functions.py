@@ -164,3 +164,17 @@ def test_uploads_match_the_terraform_zip_names() -> None:
     assert set(zips) == {upload.name for upload in UPLOADS}
     for name, path in zips.items():
         assert path == f"${{path.module}}/${{var.build_dir}}/{name}.zip"
+
+
+def test_no_function_code_imports_the_cli() -> None:
+    """Uploads leave cli/ out, so nothing outside it may import it."""
+    package = ROOT / "functions"
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in package.rglob("*.py")
+        if "cli" not in path.relative_to(package).parts
+        and (
+            "loyjoy_relay.cli" in path.read_text() or "loyjoy_relay import cli" in path.read_text()
+        )
+    ]
+    assert offenders == []
