@@ -20,10 +20,22 @@ resource "google_storage_bucket_object" "ingest_source" {
   name   = "ingest-${filesha256(local.ingest_zip)}.zip"
   bucket = google_storage_bucket.sources.name
   source = local.ingest_zip
+
+  # The function moves to the new object before the old one goes, so a failed deploy can
+  # still rebuild from the old source.
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "google_storage_bucket_object" "relay_source" {
   name   = "relay-${filesha256(local.relay_zip)}.zip"
   bucket = google_storage_bucket.sources.name
   source = local.relay_zip
+
+  # The function moves to the new object before the old one goes, so a failed deploy can
+  # still rebuild from the old source.
+  lifecycle {
+    create_before_destroy = true
+  }
 }
