@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install dev test check lint typecheck pytest requirements browser bench stage clean
+.PHONY: install dev test check lint typecheck pytest requirements browser bench stage clean terraform-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,12 @@ typecheck: install
 browser:
 	@bash infra/ensure-chromium.sh
 
-test: install browser check
+# Offline Terraform checks (providers cannot be downloaded here); tests/deploy parses the HCL
+# and runs checkov.
+terraform-check:
+	terraform fmt -check -recursive terraform
+
+test: install browser check terraform-check
 	$(BIN)/python infra/requirements.py --check
 	$(BIN)/pytest
 

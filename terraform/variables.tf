@@ -1,0 +1,188 @@
+variable "project_id" {
+  description = "Google Cloud project id everything is deployed into."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
+    error_message = "project_id must be a Google Cloud project id: 6-30 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "region" {
+  description = "Region of the functions, the source bucket and the Firestore database, e.g. europe-west3."
+  type        = string
+  default     = "europe-west3"
+
+  validation {
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]+$", var.region))
+    error_message = "region must be a Google Cloud region such as europe-west3 or us-central1."
+  }
+}
+
+variable "firestore_location" {
+  description = "Location of the Firestore (default) database: a region (europe-west3) or a multi-region (eur3, nam5). Cannot change after creation."
+  type        = string
+  default     = "eur3"
+
+  validation {
+    condition     = can(regex("^([a-z]+-[a-z]+[0-9]+|eur3|nam5)$", var.firestore_location))
+    error_message = "firestore_location must be a region such as europe-west3 or one of the multi-regions eur3, nam5."
+  }
+}
+
+variable "ga4_measurement_id" {
+  description = "Measurement id of the GA4 web data stream that receives the events (G-XXXXXXXX)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^G-[A-Z0-9]{4,20}$", var.ga4_measurement_id))
+    error_message = "ga4_measurement_id must look like G-ABC123XYZ (Admin > Data streams > the web stream)."
+  }
+}
+
+variable "ga4_endpoint" {
+  description = "Base URL of the GA4 Measurement Protocol. https://region1.google-analytics.com keeps collection in the EU."
+  type        = string
+  default     = "https://www.google-analytics.com"
+
+  validation {
+    condition     = can(regex("^https://[^/]+$", var.ga4_endpoint))
+    error_message = "ga4_endpoint must be an https URL without a path, e.g. https://region1.google-analytics.com."
+  }
+}
+
+variable "allowed_origins" {
+  description = "Exact origins (scheme://host[:port]) of the websites allowed to call ingest from a browser. " * " allows any origin; empty refuses every cross-origin call."
+  type        = list(string)
+
+  validation {
+    condition     = alltrue([for origin in var.allowed_origins : origin == "*" || can(regex("^https?://[^/]+$", origin))])
+    error_message = "allowed_origins entries must be \"*\" or origins like https://www.example.com (scheme and host, no path, no trailing slash)."
+  }
+}
+
+variable "allowed_bot_ids" {
+  description = "LoyJoy bot ids whose events are accepted. Empty accepts any bot (not recommended in production)."
+  type        = list(string)
+
+  validation {
+    condition     = alltrue([for bot in var.allowed_bot_ids : can(regex("^[A-Za-z0-9_-]{1,100}$", bot))])
+    error_message = "allowed_bot_ids entries must be LoyJoy bot ids (letters, digits, - and _)."
+  }
+}
+
+variable "custom_event_names" {
+  description = "Extra event names a site emits through LoyJoy's Event module, accepted besides the 145 catalogue names."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for name in var.custom_event_names : can(regex("^[A-Za-z][A-Za-z0-9_]{0,39}$", name))])
+    error_message = "custom_event_names entries must start with a letter and hold at most 40 letters, digits or underscores."
+  }
+}
+
+variable "topic_name" {
+  description = "Name of the Pub/Sub topic between ingest and relay; the dead-letter topic is <topic_name>-dead-letter."
+  type        = string
+  default     = "loyjoy-events"
+
+  validation {
+    condition     = can(regex("^[A-Za-z][A-Za-z0-9._~%+-]{2,200}$", var.topic_name)) && !startswith(var.topic_name, "goog")
+    error_message = "topic_name must be a valid Pub/Sub topic name (3-200 characters, starting with a letter, not with goog)."
+  }
+}
+
+variable "max_delivery_attempts" {
+  description = "Deliveries of a message to the relay before Pub/Sub moves it to the dead-letter topic (5-100)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.max_delivery_attempts >= 5 && var.max_delivery_attempts <= 100
+    error_message = "max_delivery_attempts must be between 5 and 100 (Pub/Sub's limits)."
+  }
+}
+
+variable "ingest_max_instances" {
+  description = "Upper bound on ingest instances: caps cost under a traffic spike or abuse."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.ingest_max_instances >= 1 && var.ingest_max_instances <= 1000
+    error_message = "ingest_max_instances must be between 1 and 1000."
+  }
+}
+
+variable "ingest_concurrency" {
+  description = "Requests one ingest instance serves at once (it waits on Pub/Sub, so it can take many)."
+  type        = number
+  default     = 40
+
+  validation {
+    condition     = var.ingest_concurrency >= 1 && var.ingest_concurrency <= 1000
+    error_message = "ingest_concurrency must be between 1 and 1000."
+  }
+}
+
+variable "relay_max_instances" {
+  description = "Upper bound on relay instances: bounds the request rate towards GA4 and Firestore."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.relay_max_instances >= 1 && var.relay_max_instances <= 1000
+    error_message = "relay_max_instances must be between 1 and 1000."
+  }
+}
+
+variable "relay_concurrency" {
+  description = "Pushed messages one relay instance handles at once."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.relay_concurrency >= 1 && var.relay_concurrency <= 1000
+    error_message = "relay_concurrency must be between 1 and 1000."
+  }
+}
+
+variable "notification_channels" {
+  description = "Cloud Monitoring notification channel ids (projects/<p>/notificationChannels/<id>) the alerts go to. Empty: alerts only show in the console."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for channel in var.notification_channels : can(regex("^projects/[^/]+/notificationChannels/[0-9]+$", channel))])
+    error_message = "notification_channels entries must be full ids: projects/<project>/notificationChannels/<number>."
+  }
+}
+
+variable "dead_letter_alert_threshold" {
+  description = "Alert when the dead-letter replay subscription holds more than this many messages for 5 minutes."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.dead_letter_alert_threshold >= 0
+    error_message = "dead_letter_alert_threshold must be 0 or more."
+  }
+}
+
+variable "relay_error_rate_threshold" {
+  description = "Alert when more than this fraction (0-1) of pushes to the relay fail over 10 minutes."
+  type        = number
+  default     = 0.05
+
+  validation {
+    condition     = var.relay_error_rate_threshold > 0 && var.relay_error_rate_threshold < 1
+    error_message = "relay_error_rate_threshold must be a fraction between 0 and 1."
+  }
+}
+
+variable "build_dir" {
+  description = "Directory holding the staged uploads ingest.zip and relay.zip (written by `make stage`), relative to this module."
+  type        = string
+  default     = "../build"
+}

@@ -1,0 +1,345 @@
+"""The Terraform wiring, read from the HCL: what the code needs is exactly what is deployed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from loyjoy_relay.config import IngestSettings, RelaySettings
+
+from tests.deploy.terraform_model import TerraformConfig, block, load, referenced, value
+from tests.support.processes import ROOT
+
+CONFIG_SOURCE = ROOT / "functions" / "loyjoy_relay" / "config.py"
+
+# Variables the relay's code reads that Terraform deliberately leaves unset, with why.
+RELAY_UNSET_BY_TERRAFORM = {
+    "GA4_API_SECRET": "the value is for local runs; deployed, the relay reads GA4_API_SECRET_NAME",
+    "CONSENT_RULES": "unset: the relay reads the copy of infra/consent-rules.yaml in its upload",
+    "GA4_MAPPING": "unset: the relay reads the copy of infra/ga4-mapping.yaml in its upload",
+}
+
+# principal, role, the one resource it is granted on
+EXPECTED_GRANTS = {
+    ("google_service_account.ingest", "roles/pubsub.publisher", "google_pubsub_topic.events"),
+    ("google_service_account.relay", "roles/pubsub.publisher", "google_pubsub_topic.dead_letter"),
+    (
+        "google_service_account.relay",
+        "roles/secretmanager.secretAccessor",
+        "google_secret_manager_secret.ga4_api_secret",
+    ),
+    ("google_service_account.relay", "roles/datastore.user", "project"),
+    (
+        "google_service_account.relay_invoker",
+        "roles/run.invoker",
+        "google_cloudfunctions2_function.relay",
+    ),
+    ("allUsers", "roles/run.invoker", "google_cloudfunctions2_function.ingest"),
+    ("local.pubsub_service_agent", "roles/pubsub.publisher", "google_pubsub_topic.dead_letter"),
+    (
+        "local.pubsub_service_agent",
+        "roles/pubsub.subscriber",
+        "google_pubsub_subscription.relay",
+    ),
+    (
+        "local.pubsub_service_agent",
+        "roles/iam.serviceAccountTokenCreator",
+        "google_service_account.relay_invoker",
+    ),
+}
+
+# The attribute of each IAM member resource that names the resource it grants on.
+_IAM_TARGET = {
+    "google_pubsub_topic_iam_member": "topic",
+    "google_pubsub_subscription_iam_member": "subscription",
+    "google_secret_manager_secret_iam_member": "secret_id",
+    "google_cloud_run_v2_service_iam_member": "name",
+    "google_service_account_iam_member": "service_account_id",
+    "google_project_iam_member": "project",
+}
+
+
+class RecordingEnv(dict[str, str]):
+    """An environment that remembers every variable name looked up in it."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        super().__init__(values)
+        self.read: set[str] = set()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Record the name, then answer like a dict."""
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> str:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, str):
+            self.read.add(key)
+        return super().__contains__(key)
+
+
+@pytest.fixture(scope="module")
+def terraform() -> TerraformConfig:
+    """The parsed terraform/ directory."""
+    return load()
+
+
+def _ingest_reads() -> set[str]:
+    env = RecordingEnv({"GOOGLE_CLOUD_PROJECT": "p"})
+    IngestSettings.from_env(env)
+    return env.read
+
+
+def _relay_reads(tmp_path: Path) -> set[str]:
+    rules, mapping = tmp_path / "rules.yaml", tmp_path / "mapping.yaml"
+    rules.write_text("version: 1\n")
+    mapping.write_text("version: 1\n")
+    env = RecordingEnv(
+        {
+            "GOOGLE_CLOUD_PROJECT": "p",
+            "GA4_MEASUREMENT_ID": "G-ABC123XYZ",
+            "GA4_API_SECRET_NAME": "projects/p/secrets/s/versions/latest",
+            "CONSENT_RULES": str(rules),
+            "GA4_MAPPING": str(mapping),
+        }
+    )
+    RelaySettings.from_env(env)
+    return env.read
+
+
+def _environment(terraform: TerraformConfig, function: str) -> dict[str, Any]:
+    body = terraform.resource(f"google_cloudfunctions2_function.{function}")
+    expression = value(block(body, "service_config"), "environment_variables")
+    assert isinstance(expression, str), "environment_variables should come from one local"
+    environment = terraform.locals[referenced(expression).removeprefix("local.")]
+    assert isinstance(environment, dict)
+    return environment
+
+
+def _config_literals() -> set[str]:
+    return set(re.findall(r'"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)"', CONFIG_SOURCE.read_text()))
+
+
+def test_every_variable_named_in_config_is_read_by_one_of_the_settings(tmp_path: Path) -> None:
+    """The recorded reads cover every environment variable name config.py spells out."""
+    assert _config_literals() == _ingest_reads() | _relay_reads(tmp_path)
+
+
+def test_ingest_environment_is_exactly_what_the_code_reads(terraform: TerraformConfig) -> None:
+    """Terraform sets every variable ingest reads, and nothing else."""
+    assert set(_environment(terraform, "ingest")) == _ingest_reads()
+
+
+def test_relay_environment_is_what_the_code_reads_minus_the_documented_exceptions(
+    terraform: TerraformConfig, tmp_path: Path
+) -> None:
+    """Terraform sets every variable relay reads except the listed local-only ones."""
+    reads = _relay_reads(tmp_path)
+    assert set(RELAY_UNSET_BY_TERRAFORM) <= reads, "an exception names a variable no longer read"
+    assert set(_environment(terraform, "relay")) == reads - set(RELAY_UNSET_BY_TERRAFORM)
+
+
+def test_relay_reads_the_api_secret_from_secret_manager_latest_version(
+    terraform: TerraformConfig,
+) -> None:
+    """GA4_API_SECRET_NAME is a version resource name of the one secret, never the value."""
+    name = _environment(terraform, "relay")["GA4_API_SECRET_NAME"]
+    assert name == "${google_secret_manager_secret.ga4_api_secret.id}/versions/latest"
+
+
+def _iam_members(terraform: TerraformConfig) -> Iterator[tuple[str, str, str]]:
+    for address, body in terraform.resources.items():
+        resource_type = address.split(".")[0]
+        if "_iam_" not in resource_type:
+            continue
+        assert resource_type in _IAM_TARGET, f"{address}: only additive *_iam_member grants"
+        member = value(body, "member")
+        principal = "allUsers" if member == "allUsers" else referenced(member)
+        target = value(body, _IAM_TARGET[resource_type])
+        target = "project" if resource_type == "google_project_iam_member" else referenced(target)
+        yield principal, value(body, "role"), target
+
+
+def test_each_identity_has_exactly_its_least_privilege_grants(terraform: TerraformConfig) -> None:
+    """The set of (who, role, on what) grants is exactly the expected least-privilege set."""
+    assert set(_iam_members(terraform)) == EXPECTED_GRANTS
+
+
+def test_the_only_project_level_grant_is_conditioned_to_the_firestore_database(
+    terraform: TerraformConfig,
+) -> None:
+    """datastore.user is granted on the project (its only level) but only for our database."""
+    grants = terraform.of_type("google_project_iam_member")
+    assert list(grants) == ["google_project_iam_member.relay_firestore_user"]
+    condition = block(grants["google_project_iam_member.relay_firestore_user"], "condition")
+    assert value(condition, "expression") == (
+        'resource.name == "${google_firestore_database.main.id}"'
+    )
+
+
+def test_functions_run_as_their_own_service_accounts(terraform: TerraformConfig) -> None:
+    """Each function runs as its own account, never the default compute account."""
+    for function in ("ingest", "relay"):
+        body = terraform.resource(f"google_cloudfunctions2_function.{function}")
+        account = value(block(body, "service_config"), "service_account_email")
+        assert account == f"${{google_service_account.{function}.email}}"
+
+
+def test_secret_has_no_version_with_a_value(terraform: TerraformConfig) -> None:
+    """No secret version (or its data) is declared, so the value never enters the state."""
+    assert terraform.of_type("google_secret_manager_secret_version") == {}
+    for text in terraform.sources.values():
+        assert "secret_data" not in text
+
+
+def test_relay_subscription_dead_letters_with_exponential_backoff(
+    terraform: TerraformConfig,
+) -> None:
+    """The relay's subscription dead-letters after N attempts and backs off 10 s to 600 s."""
+    subscription = terraform.resource("google_pubsub_subscription.relay")
+    policy = block(subscription, "dead_letter_policy")
+    assert value(policy, "dead_letter_topic") == "${google_pubsub_topic.dead_letter.id}"
+    assert value(policy, "max_delivery_attempts") == "${var.max_delivery_attempts}"
+    retry = block(subscription, "retry_policy")
+    assert (value(retry, "minimum_backoff"), value(retry, "maximum_backoff")) == ("10s", "600s")
+    default = value(terraform.variables["max_delivery_attempts"], "default")
+    assert 5 <= default <= 100
+
+
+def test_relay_is_pushed_with_an_oidc_token_of_the_invoker(terraform: TerraformConfig) -> None:
+    """Pushes carry the invoker's OIDC token for the relay's own URL; no Eventarc trigger."""
+    push = block(terraform.resource("google_pubsub_subscription.relay"), "push_config")
+    uri = "${google_cloudfunctions2_function.relay.service_config[0].uri}"
+    assert value(push, "push_endpoint") == uri
+    token = block(push, "oidc_token")
+    assert value(token, "service_account_email") == "${google_service_account.relay_invoker.email}"
+    assert value(token, "audience") == uri
+    for function in terraform.of_type("google_cloudfunctions2_function").values():
+        assert "event_trigger" not in function
+
+
+def test_dead_letters_are_kept_in_a_pull_subscription_that_never_expires(
+    terraform: TerraformConfig,
+) -> None:
+    """The replay subscription pulls from the dead-letter topic, keeps 7 days, never expires."""
+    replay = terraform.resource("google_pubsub_subscription.dead_letter_replay")
+    assert value(replay, "topic") == "${google_pubsub_topic.dead_letter.id}"
+    assert "push_config" not in replay
+    assert value(replay, "message_retention_duration") == "604800s"
+    assert value(block(replay, "expiration_policy"), "ttl") == ""
+    assert terraform.locals["replay_subscription_name"] == "${var.topic_name}-dead-letter-replay"
+    assert terraform.locals["dead_letter_topic_name"] == "${var.topic_name}-dead-letter"
+
+
+def test_relay_is_internal_only_and_ingest_public(terraform: TerraformConfig) -> None:
+    """Only Pub/Sub reaches the relay; browsers reach ingest; both have max instances set."""
+    for function, ingress in (("ingest", "ALLOW_ALL"), ("relay", "ALLOW_INTERNAL_ONLY")):
+        service = block(
+            terraform.resource(f"google_cloudfunctions2_function.{function}"), "service_config"
+        )
+        assert value(service, "ingress_settings") == ingress
+        assert value(service, "max_instance_count") == f"${{var.{function}_max_instances}}"
+        assert (
+            value(service, "max_instance_request_concurrency") == f"${{var.{function}_concurrency}}"
+        )
+
+
+def test_functions_use_their_entry_points_and_hash_named_sources(
+    terraform: TerraformConfig,
+) -> None:
+    """Each function builds its entry point from an object named by its staged zip's SHA-256."""
+    for function in ("ingest", "relay"):
+        build = block(
+            terraform.resource(f"google_cloudfunctions2_function.{function}"), "build_config"
+        )
+        assert value(build, "entry_point") == function
+        assert value(build, "runtime") == "python311"
+        storage = block(block(build, "source"), "storage_source")
+        assert (
+            value(storage, "object") == f"${{google_storage_bucket_object.{function}_source.name}}"
+        )
+        source_object = terraform.resource(f"google_storage_bucket_object.{function}_source")
+        assert (
+            value(source_object, "name") == f"{function}-${{filesha256(local.{function}_zip)}}.zip"
+        )
+        assert value(source_object, "source") == f"${{local.{function}_zip}}"
+        assert terraform.locals[f"{function}_zip"].endswith(f"/{function}.zip")
+
+
+def test_firestore_collections_have_ttl_on_expire_at(terraform: TerraformConfig) -> None:
+    """consent_ledger and relay_dedup documents expire by their expire_at field."""
+    field = terraform.resource("google_firestore_field.ttl")
+    collections = re.findall(r"[a-z_]+", value(field, "for_each").removeprefix("${toset"))
+    assert sorted(collections) == ["consent_ledger", "relay_dedup"]
+    assert value(field, "field") == "expire_at"
+    assert "ttl_config" in field
+
+
+def test_every_variable_is_typed_described_and_required_ones_validated(
+    terraform: TerraformConfig,
+) -> None:
+    """Every input has a type and a description; the key inputs have a validation."""
+    for name, body in terraform.variables.items():
+        assert value(body, "type"), name
+        assert len(value(body, "description") or "") > 20, name
+    for name in (
+        "project_id",
+        "region",
+        "ga4_measurement_id",
+        "allowed_origins",
+        "allowed_bot_ids",
+    ):
+        assert "validation" in terraform.variables[name], name
+
+
+def test_tfvars_example_sets_every_required_variable(terraform: TerraformConfig) -> None:
+    """terraform.tfvars.example gives a value for each variable without a default."""
+    example = (ROOT / "terraform" / "terraform.tfvars.example").read_text()
+    set_names = set(re.findall(r"^([a-z0-9_]+)\s*=", example, flags=re.MULTILINE))
+    required = {name for name, body in terraform.variables.items() if "default" not in body}
+    assert required <= set_names
+
+
+def test_outputs_give_urls_and_a_ready_snippet(terraform: TerraformConfig) -> None:
+    """The outputs name the ingest URL, the listener URL and the snippet that uses both."""
+    uri = "${google_cloudfunctions2_function.ingest.service_config[0].uri}"
+    assert value(terraform.outputs["ingest_url"], "value") == uri
+    assert value(terraform.outputs["listener_url"], "value") == f"{uri}/listener.js"
+    snippet = value(terraform.outputs["website_snippet"], "value")
+    assert f'<script src="{uri}/listener.js"></script>' in snippet
+    assert f"LoyJoyRelay.listener({{endpoint: '{uri}'}})" in snippet
+    assert "LoyJoy('boot'" in snippet
+
+
+def test_log_metrics_cover_each_operational_count(terraform: TerraformConfig) -> None:
+    """There is a log-based metric for each count operators watch."""
+    names = set(terraform.locals["event_count_metrics"]) | {"relay_events_dropped"}
+    assert names == {
+        "ingest_events_received",
+        "ingest_events_rejected",
+        "relay_events_forwarded",
+        "relay_events_anonymized",
+        "relay_events_dropped",
+        "relay_events_dead_lettered",
+    }
+
+
+def test_alerts_watch_the_replay_backlog_and_relay_errors(terraform: TerraformConfig) -> None:
+    """One alert watches the replay subscription's backlog, one the relay's failures."""
+    backlog = terraform.resource("google_monitoring_alert_policy.dead_letter_backlog")
+    condition = block(block(backlog, "conditions"), "condition_threshold")
+    assert "subscription/num_undelivered_messages" in value(condition, "filter")
+    assert "google_pubsub_subscription.dead_letter_replay.name" in value(condition, "filter")
+    errors = terraform.resource("google_monitoring_alert_policy.relay_error_rate")
+    query = value(
+        block(block(errors, "conditions"), "condition_prometheus_query_language"), "query"
+    )
+    assert 'response_code_class!="2xx"' in query
+    for policy in (backlog, errors):
+        assert value(policy, "notification_channels") == "${var.notification_channels}"
