@@ -41,6 +41,8 @@ locals {
     GA4_MEASUREMENT_ID   = var.ga4_measurement_id
     GA4_API_SECRET_NAME  = "${google_secret_manager_secret.ga4_api_secret.id}/versions/latest"
     GA4_ENDPOINT         = var.ga4_endpoint
+    # The mapping must know a site's custom event names to check them at start.
+    CUSTOM_EVENT_NAMES = join(",", var.custom_event_names)
   }
 }
 
