@@ -191,9 +191,11 @@ class ConsentRules(_Policy):
         if override is not None:
             for name in override.model_fields_set:
                 value = getattr(override, name)
+                if value is None:
+                    continue  # an explicit null keeps the file's value
                 if name == "ga4_consent":
                     consent = value
-                elif value is not None:
+                else:
                     fields[name] = value
         return BotPolicy(
             default=fields["default"],
