@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from tests.support.net import free_port
 from tests.support.processes import ROOT
@@ -48,7 +48,9 @@ def test_page(query: dict[str, list[str]], listener_url: str) -> str:
         "window.listenerUnderTest = LoyJoyRelay.listener("
         f"Object.assign({{endpoint: {_script_json(endpoint)}}}, {_script_json(options)}));\n"
         f"LoyJoy('boot', {{bot: {_script_json(one.get('bot', ''))}, "
-        f"user: {_script_json(json.loads(one.get('user', 'null')))}, "
+        # The signed-in user travels in the fragment, which the listener never sends.
+        "user: location.hash.startsWith('#user=') ? "
+        "JSON.parse(decodeURIComponent(location.hash.slice(6))) : null, "
         "eventListeners: [window.listenerUnderTest]});"
         if one.get("boot", "1") == "1"
         else ""
@@ -75,12 +77,16 @@ class Site:
         """The site's origin (what ingest must allow)."""
         return f"http://127.0.0.1:{self.port}"
 
-    def page_url(self, *, endpoint: str, bot: str, **params: Any) -> str:
-        """The test page's URL: dict values (``options``, ``user``) are passed as JSON."""
+    def page_url(
+        self, *, endpoint: str, bot: str, user: dict[str, str] | None = None, **params: Any
+    ) -> str:
+        """The test page's URL: dict values (``options``) are passed as JSON; a signed-in
+        ``user`` for the LoyJoy stand-in ({email, token}) goes in the fragment."""
         query = {"endpoint": endpoint, "bot": bot}
         for name, value in params.items():
             query[name] = value if isinstance(value, str) else json.dumps(value)
-        return f"{self.origin}/page.html?{urlencode(query)}"
+        fragment = "#user=" + quote(json.dumps(user)) if user else ""
+        return f"{self.origin}/page.html?{urlencode(query)}{fragment}"
 
     def start(self) -> Site:
         """Serve in a daemon thread."""

@@ -130,6 +130,10 @@
     return stamp && (stamp.profiling === 'granted' || stamp.profiling === 'denied') && typeof stamp.at === 'number'
       ? { profiling: stamp.profiling, at: stamp.at } : null;
   }
+  function withoutFragment(url) {         // fragments can hold tokens (#access_token=...)
+    var i = String(url || '').indexOf('#');
+    return i < 0 ? String(url || '') : String(url).slice(0, i);
+  }
   function resolveUserId(option) {
     try {
       var v = typeof option === 'function' ? option() : option;
@@ -153,8 +157,8 @@
     if (session) event.session_id = session;
     var user = resolveUserId(options.userId);
     if (user) event.user_id = user;
-    var page = { page_location: text(location.href, 2048), page_title: text(document.title, 512),
-      page_referrer: text(document.referrer, 2048), language: text(navigator.language, 35) };
+    var page = { page_location: text(withoutFragment(location.href), 2048), page_title: text(document.title, 512),
+      page_referrer: text(withoutFragment(document.referrer), 2048), language: text(navigator.language, 35) };
     Object.keys(page).forEach(function (k) { if (page[k] !== null) event[k] = page[k]; });
     var consent = consentFor(event.bot_id, event.evt, now);
     if (consent) event.consent = consent;
