@@ -177,6 +177,22 @@ class Tab:
 
     page: Any
     errors: list[str] = field(default_factory=list)
+    failing_url: str | None = None
+
+    def expect_failed_requests(self, url: str) -> None:
+        """Accept Chromium's own network log line for requests to ``url`` that a test
+        makes fail on purpose ("Failed to load resource: ..."): the browser writes it,
+        not the page's scripts, and no script can prevent it."""
+        self.failing_url = url
+
+    def on_console(self, message: Any) -> None:
+        """Record a console error, unless it is an expected failed request."""
+        if message.type != "error":
+            return
+        where = str((message.location or {}).get("url", ""))
+        expected = self.failing_url is not None and where.startswith(self.failing_url)
+        if not (expected and message.text.startswith("Failed to load resource")):
+            self.errors.append(f"console: {message.text} ({where})")
 
     def fire(self, evt: str, fields: dict[str, Any] | None = None) -> None:
         """Make the LoyJoy stand-in fire ``evt`` through the configured listeners."""
@@ -203,14 +219,14 @@ def context(browser: Any, ingest: ServerProcess) -> Iterator[Any]:
 @pytest.fixture
 def tab(context: Any) -> Iterator[Tab]:
     """A page that records console errors and uncaught errors; the test fails on any."""
-    page = context.new_page()
-    opened = Tab(page)
-    page.on(
-        "console",
-        lambda message: opened.errors.append(f"console: {message.text}")
-        if message.type == "error"
-        else None,
-    )
-    page.on("pageerror", lambda error: opened.errors.append(f"pageerror: {error}"))
+    opened = watch(context.new_page())
     yield opened
     assert opened.errors == [], "the page logged errors"
+
+
+def watch(page: Any) -> Tab:
+    """A Tab recording the console errors and uncaught errors of ``page``."""
+    opened = Tab(page)
+    page.on("console", opened.on_console)
+    page.on("pageerror", lambda error: opened.errors.append(f"pageerror: {error}"))
+    return opened

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import html
 import json
+import socket
 import threading
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -13,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
-from tests.support.net import free_port
+from tests.support.net import free_port, wait_until
 from tests.support.processes import ROOT
 
 STATIC = ROOT / "functions" / "loyjoy_relay" / "static"
@@ -131,7 +133,8 @@ class SeenRequest:
     method: str
     headers: dict[str, str]
     body: bytes
-    status: int
+    status: int  # 0: the connection was closed without an answer
+    at: float = field(default_factory=time.monotonic)
 
     def events(self) -> list[dict[str, Any]]:
         """The events of a batch body."""
@@ -141,7 +144,10 @@ class SeenRequest:
 
 @dataclass
 class FaultProxy:
-    """Forwards to ingest; answers ``status`` instead for the next ``fail(n)`` requests."""
+    """Forwards to ingest; answers ``status`` instead for the next ``fail(n)`` requests.
+
+    Status 0 closes the connection without an answer (a network error for the browser).
+    """
 
     upstream: str
     port: int = field(default_factory=free_port)
@@ -160,6 +166,15 @@ class FaultProxy:
         """Answer the next ``times`` requests with ``status`` (0 heals)."""
         with self._lock:
             self._failures_left, self._failure_status = times, status
+
+    def answered(self) -> list[int]:
+        """The statuses of the POSTs so far, oldest first."""
+        return [request.status for request in self.posts()]
+
+    def wait_posts(self, count: int) -> list[SeenRequest]:
+        """The POSTs, once ``count`` were answered (the proxy records after answering)."""
+        wait_until(lambda: len(self.posts()) >= count, timeout=30, what=f"{count} POSTs")
+        return self.posts()
 
     def posts(self) -> list[SeenRequest]:
         """The POSTs seen so far, oldest first."""
@@ -192,6 +207,11 @@ class FaultProxy:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {k: v for k, v in self.headers.items() if k in FORWARDED_HEADERS}
                 status = proxy._next_failure()
+                if status == 0:
+                    proxy._record(SeenRequest(self.command, headers, body, 0))
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 if status is not None:
                     answer = json.dumps({"error": "injected fault"}).encode()
                     returned = {"Content-Type": "application/json"}
