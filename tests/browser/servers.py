@@ -24,7 +24,7 @@ RETURNED_HEADERS = ("Content-Type", "Access-Control-Allow-Origin", "Vary", "Retr
 
 
 class _Quiet(BaseHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib's name)
+    def log_message(self, format: str, *args: Any) -> None:
         """Keep the test output clean."""
 
     def _answer(self, status: int, body: bytes, headers: dict[str, str]) -> None:
@@ -222,8 +222,8 @@ class FaultProxy:
                 proxy._record(SeenRequest(self.command, headers, body, status))
                 self._answer(status, answer, returned)
 
-            do_POST = _relay
-            do_OPTIONS = _relay
+            do_POST = _relay  # noqa: N815 (the name http.server dispatches to)
+            do_OPTIONS = _relay  # noqa: N815 (the name http.server dispatches to)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

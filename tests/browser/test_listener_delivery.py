@@ -59,7 +59,11 @@ def test_bodies_stay_under_64_kib(
     tab: Tab, site: Site, proxy: FaultProxy, published: Published, bot: str
 ) -> None:
     """Large events are split so that no request body reaches 64 KiB."""
-    big = {"url": "https://shop.example.com/" + "p" * 3000, "label": "l" * 600, "sub_process_name": "s" * 600}  # fmt: skip
+    big = {
+        "url": "https://shop.example.com/" + "p" * 3000,
+        "label": "l" * 600,
+        "sub_process_name": "s" * 600,
+    }
     tab.page.goto(site.page_url(endpoint=proxy.url, bot=bot, options=HOLD))
     fire_many(tab, ["link_clicked"] * 19, big)
     tab.page.evaluate("LoyJoyRelay.flush()")
@@ -95,8 +99,9 @@ def test_beacon_sends_queued_events_on_page_hide(
 
 
 @pytest.mark.parametrize(
-    "fault", [pytest.param(503, id="503"), pytest.param(429, id="429"), pytest.param(0, id="network-error")]
-)  # fmt: skip
+    "fault",
+    [pytest.param(503, id="503"), pytest.param(429, id="429"), pytest.param(0, id="network-error")],
+)
 def test_failed_batch_is_retried_with_backoff(
     tab: Tab, site: Site, proxy: FaultProxy, published: Published, bot: str, fault: int
 ) -> None:

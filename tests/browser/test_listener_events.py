@@ -22,6 +22,12 @@ CONTRACT_FIELDS = {
     "page_title", "page_referrer", "language", "consent",
 }  # fmt: skip
 ADDED_BY_INGEST = {"client_ts", "received_at"}
+GA = "GA1.1.1111111111.1690000000"
+GS1 = "GS1.1.1673933110.12.0.1673933110.60.0.0"
+GS2 = "GS2.1.s1747132561$o1$g0$t1747132655$j0$l0$h0"
+GS2_SHUFFLED = "GS2.1.o4$d1$t1747139999$g1$s1747130000"
+OLDER_GS1 = "GS1.1.1600000001.3.1.1600000100.0.0.0"
+NEWER_GS2 = "GS2.1.s1700000002$o1$g0$t1700000200"
 
 
 def set_cookies(context: Any, site: Site, cookies: dict[str, str]) -> None:
@@ -35,43 +41,35 @@ def set_cookies(context: Any, site: Site, cookies: dict[str, str]) -> None:
     ("cookies", "options", "client_id", "session_id"),
     [
         pytest.param(
-            {"_ga": "GA1.1.1197596843.1673515099", "_ga_ABC123": "GS1.1.1673933110.12.0.1673933110.60.0.0"},
+            {"_ga": "GA1.1.1197596843.1673515099", "_ga_ABC123": GS1},
             {},
             "1197596843.1673515099",
             "1673933110",
             id="GS1-positional",
         ),
         pytest.param(
-            {"_ga": "GA1.2.987654321.1700000000", "_ga_ABC123": "GS2.1.s1747132561$o1$g0$t1747132655$j0$l0$h0"},
+            {"_ga": "GA1.2.987654321.1700000000", "_ga_ABC123": GS2},
             {},
             "987654321.1700000000",
             "1747132561",
             id="GS2-keyed",
         ),
         pytest.param(
-            {"_ga": "GA1.1.1111111111.1690000000", "_ga_ABC123": "GS2.1.o4$d1$t1747139999$g1$s1747130000"},
+            {"_ga": GA, "_ga_ABC123": GS2_SHUFFLED},
             {},
             "1111111111.1690000000",
             "1747130000",
             id="GS2-keys-in-any-order",
         ),
         pytest.param(
-            {
-                "_ga": "GA1.1.1111111111.1690000000",
-                "_ga_ABC123": "GS1.1.1600000001.3.1.1600000100.0.0.0",
-                "_ga_XYZ789": "GS2.1.s1700000002$o1$g0$t1700000200",
-            },
+            {"_ga": GA, "_ga_ABC123": OLDER_GS1, "_ga_XYZ789": NEWER_GS2},
             {"measurementId": "G-ABC123"},
             "1111111111.1690000000",
             "1600000001",
             id="measurementId-picks-its-stream",
         ),
         pytest.param(
-            {
-                "_ga": "GA1.1.1111111111.1690000000",
-                "_ga_ABC123": "GS1.1.1600000001.3.1.1600000100.0.0.0",
-                "_ga_XYZ789": "GS2.1.s1700000002$o1$g0$t1700000200",
-            },
+            {"_ga": GA, "_ga_ABC123": OLDER_GS1, "_ga_XYZ789": NEWER_GS2},
             {},
             "1111111111.1690000000",
             "1700000002",
@@ -108,7 +106,12 @@ def test_event_fields_follow_the_contract(
     """Each event has a UUID v4 event_id, a client ts, page fields and LoyJoy's obj fields."""
     url = site.page_url(endpoint=ingest.url, bot=bot, title="Running shoes")
     tab.page.goto(url)
-    fields = {"sub_process_id": "sp-9", "sub_process_name": "Shoe size", "label": "42", "url": "https://shop.example.com/s"}  # fmt: skip
+    fields = {
+        "sub_process_id": "sp-9",
+        "sub_process_name": "Shoe size",
+        "label": "42",
+        "url": "https://shop.example.com/s",
+    }
     before = tab.page.evaluate("Date.now()")
     tab.fire("link_clicked", fields)
     after = tab.page.evaluate("Date.now()")
@@ -118,7 +121,8 @@ def test_event_fields_follow_the_contract(
     assert {k: clicked[k] for k in fields} == fields
     assert clicked["process_id"] == "demo-process"
     assert clicked["process_name"] == "Demo experience"
-    assert UUID4.match(clicked["event_id"]) and UUID4.match(load["event_id"])
+    assert UUID4.match(clicked["event_id"])
+    assert UUID4.match(load["event_id"])
     assert clicked["event_id"] != load["event_id"]
     assert before <= clicked["client_ts"] <= after
     assert clicked["page_location"] == url
@@ -156,12 +160,13 @@ def test_consent_stamps_follow_opt_in_and_opt_out(
     tab.page.goto(site.page_url(endpoint=ingest.url, bot=bot))
     tab.page.evaluate(
         """() => { for (const evt of ['open', 'profiling_single_opt_in', 'interaction',
-                    'profiling_opt_out', 'data_collection_question_answered']) LoyJoy.fire(evt); }"""
+                   'profiling_opt_out', 'data_collection_question_answered']) LoyJoy.fire(evt); }"""
     )
     tab.page.evaluate("LoyJoyRelay.flush()")
     events = published.events(bot, 6)
     by_name = {event["evt"]: event for event in events}
-    assert "consent" not in by_name["load"] and "consent" not in by_name["open"]
+    assert "consent" not in by_name["load"]
+    assert "consent" not in by_name["open"]
     grant, revoke = by_name["profiling_single_opt_in"], by_name["profiling_opt_out"]
     assert grant["consent"]["profiling"] == "granted"
     assert by_name["interaction"]["consent"] == grant["consent"]
@@ -240,7 +245,7 @@ def test_user_id_option(
     tab.page.evaluate(
         """([endpoint, bot]) => {
             const ok = LoyJoyRelay.listener({endpoint, userId: () => 'from-function'});
-            const broken = LoyJoyRelay.listener({endpoint, userId: () => { throw new Error('x'); }});
+            const broken = LoyJoyRelay.listener({endpoint, userId: () => { throw Error('x'); }});
             ok('open', {bot_id: bot});
             broken('show', {bot_id: bot});
             LoyJoyRelay.flush();
