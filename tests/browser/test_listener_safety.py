@@ -117,3 +117,22 @@ def test_works_without_localstorage(
     load, opened = published.events(bot, 2)
     assert load["client_id"] == opened["client_id"]
     assert load["session_id"] == opened["session_id"]
+
+
+def test_full_localstorage_keeps_the_latest_decision(
+    tab: Tab, site: Site, ingest: ServerProcess, published: Published, bot: str
+) -> None:
+    """When localStorage fills up, the decision kept in memory wins over the stored one."""
+    tab.page.goto(site.page_url(endpoint=ingest.url, bot=bot))
+    tab.fire("profiling_single_opt_in")
+    tab.page.evaluate(
+        """() => { Storage.prototype.setItem = () => {
+                       throw new DOMException('full', 'QuotaExceededError'); }; }"""
+    )
+    tab.fire("profiling_opt_out")
+    tab.fire("interaction")
+    tab.page.evaluate("LoyJoyRelay.flush()")
+    events = published.events(bot, 4)
+    assert [e.get("consent", {}).get("profiling") for e in events] == [
+        None, "granted", "denied", "denied",
+    ]  # fmt: skip

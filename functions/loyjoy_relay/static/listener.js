@@ -32,8 +32,8 @@
   // ---- storage (localStorage may be missing, blocked or full: fall back to memory) ----
   function load(key) {
     var raw = null;
-    try { raw = window.localStorage.getItem(PREFIX + key); } catch (e) { raw = memory[key] || null; }
-    if (raw === null && memory[key]) raw = memory[key];
+    if (Object.prototype.hasOwnProperty.call(memory, key)) raw = memory[key];  // newer than storage
+    else try { raw = window.localStorage.getItem(PREFIX + key); } catch (e) { raw = null; }
     try { return raw ? JSON.parse(raw) : null; } catch (e) { return null; }
   }
   function save(key, value) {
