@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+import pytest
+
 from tests.support.processes import ServerProcess
 
 from .conftest import Published, Tab
 from .servers import Site
+
+pytestmark = [pytest.mark.browser, pytest.mark.emulator]
 
 
 def test_demo_buttons_reach_ingest_with_consent_stamps(

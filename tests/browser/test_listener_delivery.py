@@ -13,6 +13,8 @@ from tests.support.processes import ServerProcess
 from .conftest import Published, Tab, watch
 from .servers import FaultProxy, Site
 
+pytestmark = [pytest.mark.browser, pytest.mark.emulator]
+
 HOLD = {"batchDelay": 60_000}  # nothing leaves on the timer while the test runs
 
 

@@ -14,6 +14,8 @@ from tests.support.processes import ServerProcess
 from .conftest import Published, Tab
 from .servers import FaultProxy, Site
 
+pytestmark = [pytest.mark.browser, pytest.mark.emulator]
+
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 OWN_CLIENT_ID = re.compile(r"^\d{9,10}\.\d{10}$")
 CONTRACT_FIELDS = {

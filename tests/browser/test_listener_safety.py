@@ -6,10 +6,14 @@ from __future__ import annotations
 import urllib.request
 from typing import Any
 
+import pytest
+
 from tests.support.processes import ServerProcess
 
 from .conftest import Published, Tab
 from .servers import Site, read_static
+
+pytestmark = [pytest.mark.browser, pytest.mark.emulator]
 
 
 def test_listener_script_is_served_with_type_and_caching(ingest: ServerProcess) -> None:
