@@ -176,6 +176,11 @@ class FaultProxy:
         wait_until(lambda: len(self.posts()) >= count, timeout=30, what=f"{count} POSTs")
         return self.posts()
 
+    def posts_after(self, patience: float) -> list[SeenRequest]:
+        """The POSTs after ``patience`` seconds (for asserting that none more arrive)."""
+        time.sleep(patience)
+        return self.posts()
+
     def posts(self) -> list[SeenRequest]:
         """The POSTs seen so far, oldest first."""
         with self._lock:

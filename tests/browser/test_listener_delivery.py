@@ -185,3 +185,29 @@ def test_flush_sends_at_once(
     tab.fire("open")
     tab.page.evaluate("LoyJoyRelay.flush()")
     assert [e["evt"] for e in published.events(bot, 2, timeout=20)] == ["load", "open"]
+
+
+def test_retries_stop_after_ten_attempts_until_the_next_page(
+    context: Any, tab: Tab, site: Site, proxy: FaultProxy, published: Published, bot: str
+) -> None:
+    """After ten failed attempts a page stops retrying; the next page load sends the events."""
+    proxy.fail(100_000)
+    tab.expect_failed_requests(proxy.url)
+    tab.page.clock.install()
+    url = site.page_url(endpoint=proxy.url, bot=bot)
+    tab.page.goto(url)
+    for attempt in range(1, 11):
+        proxy.wait_posts(attempt)
+        tab.page.clock.fast_forward("01:30")  # past the longest wait so far (60 s + 20 %)
+    tab.page.clock.fast_forward("30:00")
+    tab.fire("interaction")  # queued, not sent: this page gave up
+    tab.page.clock.fast_forward("30:00")
+    assert len(proxy.posts_after(1.0)) == 10
+    assert [e["evt"] for e in queue_in_storage(tab, proxy.url)] == ["load", "interaction"]
+    tab.page.close()
+
+    proxy.fail(0)
+    again = watch(context.new_page())
+    again.page.goto(url)
+    assert [e["evt"] for e in published.events(bot, 3)] == ["load", "interaction", "load"]
+    assert again.errors == []

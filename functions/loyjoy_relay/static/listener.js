@@ -17,6 +17,8 @@
   var MAX_AGE_MS = 7 * 24 * 3600 * 1000 - 3600 * 1000;  // ingest refuses events > 7 days old
   var MAX_BODY = 60000;                       // bytes; ingest and sendBeacon allow 64 KiB
   var MAX_BACKOFF_MS = 60000;
+  var MAX_ATTEMPTS = 10;                      // then the next page load tries again (~8 min)
+  var REQUEST_TIMEOUT_MS = 30000;
   var DONE_MEMORY = 1000;
   var senders = {};
   var memory = {};                            // stand-in when localStorage is unavailable
@@ -197,13 +199,12 @@
   };
   Sender.prototype.persist = function () {
     // Merge with what other tabs of the site stored; drop what this tab delivered.
-    var mine = {};
-    var done = this.done;
+    var skip = {};
     var pending = this.inflight.concat(this.queue);
-    pending.forEach(function (e) { mine[e.event_id] = true; });
+    this.done.concat(pending).forEach(function (e) { skip[e.event_id || e] = true; });
     var stored = load(this.key);
     var others = (Array.isArray(stored) ? stored : []).filter(function (e) {
-      return e && e.event_id && !mine[e.event_id] && done.indexOf(e.event_id) < 0;
+      return e && e.event_id && !skip[e.event_id];
     });
     var all = others.concat(pending).sort(function (a, b) { return a.ts - b.ts; });
     save(this.key, all.slice(Math.max(0, all.length - MAX_STORED)));
@@ -240,11 +241,17 @@
     var self = this;
     if (this.inflight.length || !this.queue.length || typeof fetch !== 'function') return;
     this.inflight = this.take();
-    fetch(this.endpoint, { method: 'POST', keepalive: true, credentials: 'omit',
-      headers: { 'Content-Type': 'text/plain' }, body: this.body(this.inflight) })
-      .then(function (response) { self.settle(response.status); },
-        function (error) { debug('network error', error); self.settle(0); })
-      .catch(function (error) { debug('settle failed', error); });
+    var abort = typeof AbortController === 'function' ? new AbortController() : null;
+    var timeout = abort ? setTimeout(function () { abort.abort(); }, REQUEST_TIMEOUT_MS) : null;
+    var settled = function (status) { clearTimeout(timeout); self.settle(status); };
+    try {
+      fetch(this.endpoint, { method: 'POST', keepalive: true, credentials: 'omit',
+        headers: { 'Content-Type': 'text/plain' }, body: this.body(this.inflight),
+        signal: abort ? abort.signal : undefined })
+        .then(function (response) { settled(response.status); },
+          function (error) { debug('network error', error); settled(0); })
+        .catch(function (error) { debug('settle failed', error); });
+    } catch (e) { debug('fetch threw', e); settled(0); }
   };
   Sender.prototype.settle = function (status) {
     var retry = status === 0 || status === 429 || status >= 500;
@@ -253,9 +260,13 @@
       this.inflight = [];
       this.failures += 1;
       var wait = Math.min(MAX_BACKOFF_MS, 1000 * Math.pow(2, this.failures - 1));
-      debug('status ' + status + ', retrying in ' + wait + ' ms');
       if (this.timer !== null) { clearTimeout(this.timer); this.timer = null; }
-      this.schedule(Math.round(wait * (0.8 + 0.4 * (randomInt() / 4294967296))));
+      if (this.failures < MAX_ATTEMPTS) {
+        debug('status ' + status + ', retrying in ' + wait + ' ms');
+        this.schedule(Math.round(wait * (0.8 + 0.4 * (randomInt() / 4294967296))));
+      } else {
+        debug('status ' + status + ', giving up on this page; kept for the next page load');
+      }
     } else {
       if (status >= 300) debug('status ' + status + ', events dropped (not retryable)');
       this.delivered(this.inflight);
