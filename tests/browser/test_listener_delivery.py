@@ -218,3 +218,29 @@ def test_retries_stop_after_ten_attempts_until_the_next_page(
     again.page.goto(url)
     assert [e["evt"] for e in published.events(bot, 3)] == ["load", "interaction", "load"]
     assert again.errors == []
+
+
+def test_beacons_beyond_the_browser_quota_wait_for_the_next_page(
+    context: Any, tab: Tab, site: Site, proxy: FaultProxy, published: Published, bot: str
+) -> None:
+    """On page hide, what sendBeacon refuses (64 KiB quota) stays stored and goes out later."""
+    big = {"url": "https://shop.example.com/" + "p" * 3000, "label": "l" * 600}
+    url = site.page_url(endpoint=proxy.url, bot=bot, options={**HOLD, "maxBatch": 200})
+    tab.page.goto(url)
+    fire_many(tab, ["link_clicked"] * 39, big)  # about 150 KB: more than the beacon quota
+    tab.page.click("#away")
+    beaconed = proxy.wait_posts(1)
+    assert all(r.headers["Sec-Fetch-Mode"] == "no-cors" for r in beaconed)
+
+    again = watch(context.new_page())
+    again.page.goto(url)
+    again.page.evaluate("LoyJoyRelay.flush()")
+    events = published.events(bot, 41)
+    assert len({e["event_id"] for e in events}) == len(events) == 41, "each event once"
+
+    def kept_for_the_next_page() -> list[dict[str, Any]]:
+        later = [r for r in proxy.posts() if r.headers["Sec-Fetch-Mode"] == "cors"]
+        return [e for r in later for e in r.events() if e["evt"] == "link_clicked"]
+
+    wait_until(lambda: bool(kept_for_the_next_page()), what="the rest sent by the next page")
+    assert again.errors == []

@@ -257,3 +257,22 @@ def test_user_id_option(
     by_name = {event["evt"]: event for event in published.events(bot, 3)}
     assert by_name["open"]["user_id"] == "from-function"
     assert "user_id" not in by_name["show"]
+
+
+def test_bot_id_option_covers_events_without_one(
+    tab: Tab, site: Site, ingest: ServerProcess, published: Published, bot: str
+) -> None:
+    """The botId option names the bot of events whose obj has no bot_id."""
+    tab.page.goto(site.page_url(endpoint=ingest.url, bot=bot, boot="0"))
+    tab.page.evaluate(
+        """([endpoint, bot]) => {
+            const listen = LoyJoyRelay.listener({endpoint, botId: bot});
+            listen('open', {process_id: 'p-1'});
+            listen('end', undefined);
+            LoyJoyRelay.flush();
+        }""",
+        [ingest.url, bot],
+    )
+    opened, ended = published.events(bot, 2)
+    assert (opened["evt"], opened["process_id"]) == ("open", "p-1")
+    assert ended["evt"] == "end"
