@@ -67,6 +67,7 @@ BROKEN = [
         9,
         "both grant and revoke",
     ),
+    ("empty bot override value", VALID + "bots:\n  b1:\n    default:\n", 9, "empty"),
     ("duplicate key", VALID + "default: granted\n", 7, "key given twice"),
     ("missing key", VALID.replace("granted: forward\n", ""), 1, "granted: Field required"),
     ("wrong version", VALID.replace("version: 1", "version: 2"), 1, "version"),

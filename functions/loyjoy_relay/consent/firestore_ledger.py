@@ -31,13 +31,18 @@ COLLECTION = "consent_ledger"
 # 13 months after the last change, as long as the consent stamp a browser keeps is
 # trusted (the CNIL's guidance for consent choices). Documented in docs/consent.md.
 RETENTION = datetime.timedelta(days=396)
-CALL_TIMEOUT_S = 2.0  # one RPC attempt
-DEADLINE_S = 5.0  # a whole read or merge, retries included
+CALL_TIMEOUT_S = 4.0  # one RPC attempt
+DEADLINE_S = 6.0  # a whole read or merge, retries included
 TRANSACTION_ATTEMPTS = 10  # contention on one client's history: runs before giving up
 _ID_SALT = b"loyjoy-ga4-relay/consent-ledger/v1:"
-_RETRY = Retry(
-    predicate=if_transient_error, initial=0.1, maximum=1.0, multiplier=2.0, timeout=DEADLINE_S
-)
+
+
+def _transient(error: Exception) -> bool:
+    # A first call on a cold connection can run past one attempt's timeout: try again.
+    return if_transient_error(error) or isinstance(error, google_exceptions.DeadlineExceeded)
+
+
+_RETRY = Retry(predicate=_transient, initial=0.1, maximum=1.0, multiplier=2.0, timeout=DEADLINE_S)
 
 
 def document_id(client_id: str) -> str:

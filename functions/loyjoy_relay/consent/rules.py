@@ -131,6 +131,15 @@ class BotOverride(BaseModel):
     never: list[EventName] | None = None
     ga4_consent: Ga4Consent | None = None
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_empty_values(cls, value: Any) -> Any:
+        if value is None:
+            raise PydanticCustomError(
+                "empty_override", "empty; give a value, or leave the key out to keep the file's"
+            )
+        return value
+
 
 @dataclass(frozen=True, slots=True)
 class BotPolicy:
@@ -191,9 +200,11 @@ class ConsentRules(_Policy):
         if override is not None:
             for name in override.model_fields_set:
                 value = getattr(override, name)
+                if value is None:
+                    continue
                 if name == "ga4_consent":
                     consent = value
-                elif value is not None:
+                else:
                     fields[name] = value
         return BotPolicy(
             default=fields["default"],
