@@ -35,7 +35,7 @@ class _Pending:
 class EmbeddedQueue:
     """A topic plus push subscription in one process (implements ``MessagePublisher``)."""
 
-    deliver: Callable[[Envelope], None]
+    deliver: Callable[[Envelope], object]
     max_attempts: int = 5
     min_backoff: float = 0.5
     max_backoff: float = 8.0

@@ -1,0 +1,127 @@
+"""The pipeline in one process, for machines without the emulators.
+
+The same ingest and relay services as production, with the in-process adapters: the
+embedded queue for Pub/Sub, in-memory ledger and dedup for Firestore, and the GA4
+stand-in. Ingest is served over HTTP (the browser's listener needs a URL); the queue
+delivers to the relay service directly, retrying and dead-lettering as Pub/Sub would.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from loyjoy_relay.config import IngestSettings, shipped_file
+from loyjoy_relay.consent.ledger import InMemoryConsentLedger
+from loyjoy_relay.consent.rules_file import load_rules
+from loyjoy_relay.dead_letters import DeadLetters
+from loyjoy_relay.dedup import InMemoryDedup
+from loyjoy_relay.devstack.embedded_queue import EmbeddedQueue
+from loyjoy_relay.ga4.mapping_file import load_mapping
+from loyjoy_relay.ga4.routing import Ga4Property, SecretRef
+from loyjoy_relay.ga4.secrets import SecretProvider
+from loyjoy_relay.ga4.sender import Ga4Sender
+from loyjoy_relay.ga4.sink import Ga4Sink
+from loyjoy_relay.ingest_http import IngestService
+from loyjoy_relay.logs import JsonLogger
+from loyjoy_relay.publishing import MessagePublisher, OutgoingMessage
+from loyjoy_relay.relay_service import RelayService
+
+MEASUREMENT_ID = "G-LOCAL12345"
+API_SECRET = "local-dev-secret"  # noqa: S105 - the GA4 stand-in checks no secret
+
+
+class LogTee(io.TextIOBase):
+    """A text stream that hands each JSON log line to ``on_record`` and echoes it."""
+
+    def __init__(self, on_record: Callable[[dict[str, Any]], None], echo: io.TextIOBase | None):
+        self._on_record = on_record
+        self._echo = echo
+
+    def write(self, text: str) -> int:
+        """Parse and forward every complete line."""
+        for line in text.splitlines():
+            if line.startswith("{"):
+                try:
+                    self._on_record(json.loads(line))
+                except ValueError:
+                    pass
+        if self._echo is not None:
+            self._echo.write(text)
+        return len(text)
+
+
+@dataclass
+class _DeadLetterList:
+    """Where the embedded relay parks permanent failures (shown by the live view)."""
+
+    parked: list[OutgoingMessage]
+
+    def publish_all(self, messages: Sequence[OutgoingMessage]) -> list[str]:
+        self.parked.extend(messages)
+        return [str(len(self.parked))]
+
+
+@dataclass
+class EmbeddedStack:
+    """Ingest over HTTP, an in-process queue and relay, and the GA4 stand-in."""
+
+    ingest_url: str
+    sink: Ga4Sink
+    queue: EmbeddedQueue
+    server: BaseWSGIServer
+
+    def stop(self) -> None:
+        """Stop serving and delivering."""
+        self.queue.stop()
+        self.server.shutdown()
+        self.sink.stop()
+
+
+def start_embedded(
+    *,
+    allowed_origins: str,
+    on_log: Callable[[dict[str, Any]], None],
+    on_published: Callable[[bytes], None],
+    echo: io.TextIOBase | None = None,
+) -> EmbeddedStack:
+    """Start the whole pipeline in this process; every log line also goes to ``on_log``."""
+    stream = LogTee(on_log, echo)
+    sink = Ga4Sink().start()
+    relay_logger = JsonLogger("relay", stream)  # type: ignore[arg-type]
+    relay = RelayService(
+        rules=load_rules(shipped_file("consent-rules.yaml")),
+        mapping=load_mapping(shipped_file("ga4-mapping.yaml")),
+        default_property=Ga4Property(MEASUREMENT_ID, SecretRef("value", API_SECRET)),
+        ledger=InMemoryConsentLedger(),
+        dedup=InMemoryDedup(),
+        sender=Ga4Sender(sink.url, logger=relay_logger),
+        secrets=SecretProvider(),
+        dead_letters=DeadLetters(_DeadLetterList([])),
+        logger=relay_logger,
+    )
+    queue = EmbeddedQueue(deliver=relay.handle_event_data)
+    queue.taps.append(lambda message: on_published(message.data))
+    publisher: MessagePublisher = queue
+    settings = IngestSettings.from_env(
+        {"GOOGLE_CLOUD_PROJECT": "local-project", "ALLOWED_ORIGINS": allowed_origins}
+    )
+    ingest = IngestService(settings, publisher, JsonLogger("ingest", stream))  # type: ignore[arg-type]
+    app = flask.Flask("ingest")
+
+    @app.route("/", defaults={"path": ""}, methods=["GET", "POST", "OPTIONS", "PUT", "DELETE"])
+    @app.route("/<path:path>", methods=["GET", "POST", "OPTIONS", "PUT", "DELETE"])
+    def serve(path: str) -> flask.Response:
+        return ingest.handle(flask.request)
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, name="embedded-ingest", daemon=True).start()
+    queue.start()
+    return EmbeddedStack(f"http://127.0.0.1:{server.server_port}", sink, queue, server)
