@@ -192,3 +192,8 @@ class ReplaySettings:
 def secret_environment() -> Mapping[str, str]:
     """The environment, for API secrets the GA4 mapping names by variable (never logged)."""
     return os.environ
+
+
+def mapping_path(env: Mapping[str, str] | None = None) -> Path:
+    """The GA4 mapping file: ``GA4_MAPPING`` or the shipped copy (for the CLI)."""
+    return _path(os.environ if env is None else env, "GA4_MAPPING", "ga4-mapping.yaml")

@@ -21,13 +21,12 @@ import binascii
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from loyjoy_relay.consent.audit import audit_decision
 from loyjoy_relay.consent.decision import decide, records_from_event
 from loyjoy_relay.consent.ledger import ConsentLedger
-from loyjoy_relay.consent.privacy import identity_for, outgoing_event, redact_text
 from loyjoy_relay.consent.rules import ConsentRules
 from loyjoy_relay.dead_letters import DeadLetters
 from loyjoy_relay.dedup import DedupStore
@@ -40,6 +39,7 @@ from loyjoy_relay.ga4.routing import Ga4Property
 from loyjoy_relay.ga4.secrets import SecretProvider
 from loyjoy_relay.ga4.sender import Ga4Sender
 from loyjoy_relay.logs import JsonLogger, pseudonym
+from loyjoy_relay.outgoing import prepare
 
 
 def _now_ms() -> int:
@@ -171,11 +171,10 @@ class RelayService:
                 done.append(event.event_id)
                 continue
             try:
-                ga4_event = outgoing_event(decision, self.mapping.map_event(event, now_ms=now))
+                identity, ga4_event = prepare(self.rules, self.mapping, decision, event, now)
             except Ga4Rejected as error:
                 rejected.append((event.event_id, error.reason))
                 continue
-            identity = _without_identifying_user_id(identity_for(decision, event, self.rules))
             prop = self.mapping.property_for(event.bot_id, self.default_property)
             outgoing.add(prop, identity, ga4_event)
             if decision.action == "forward":
@@ -257,10 +256,3 @@ def _requests(
             carried = [next(remaining).source_event_id for _ in body["events"]]
             requests.append((prop, body, carried))
     return requests, refused
-
-
-def _without_identifying_user_id(identity: Ga4Identity) -> Ga4Identity:
-    """A site's user id that is an e-mail address or phone number is not sent at all."""
-    if identity.user_id is not None and redact_text(identity.user_id) != identity.user_id:
-        return replace(identity, user_id=None)
-    return identity

@@ -60,7 +60,7 @@ def test_sample_ga4_bodies(capsys: pytest.CaptureFixture[str]) -> None:
     assert forwarded["client_id"] == sample[4]["client_id"]
     assert forwarded["user_id"] == "u-42"
     assert forwarded["consent"] == {"ad_user_data": "GRANTED", "ad_personalization": "DENIED"}
-    assert forwarded["events"][0]["params"]["session_id"] == sample[4]["session_id"]
+    assert str(forwarded["events"][0]["params"]["session_id"]) == sample[4]["session_id"]
     assert forwarded["events"][0]["timestamp_micros"] == sample[4]["ts"] * 1000
     text = json.dumps(lines)
     assert "jane.doe" not in text

@@ -115,4 +115,5 @@ def test_custom_names_only_when_configured() -> None:
     """A site's own name resolves to CUSTOM only when configured."""
     assert lookup("openlink") is None
     entry = lookup("openlink", frozenset({"openlink"}))
-    assert entry is not None and entry.category is Category.CUSTOM
+    assert entry is not None
+    assert entry.category is Category.CUSTOM

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
 from loyjoy_relay.devstack.emulators import Emulator
 from loyjoy_relay.devstack.pipeline import EmulatorPipeline, PipelineOptions
+
 from tests.conftest import PROJECT
 from tests.support.net import wait_until
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
 from loyjoy_relay.devstack.emulators import Emulator
 from loyjoy_relay.devstack.pipeline import EmulatorPipeline
+
 from tests.e2e.conftest import (
     post_batch,
     relay_log_records,

@@ -9,6 +9,7 @@ import sys
 from collections import Counter
 
 from loyjoy_relay.devstack.pipeline import EmulatorPipeline
+
 from tests.e2e.conftest import (
     count_by_name,
     post_batch,
@@ -101,7 +102,7 @@ def test_same_message_three_times_reaches_ga4_once(pipeline: EmulatorPipeline) -
 
 
 def test_ga4_outage_is_retried_and_nothing_lost_or_doubled(pipeline: EmulatorPipeline) -> None:
-    """GA4 answers 503 for a while: the relay fails, Pub/Sub redelivers, every event arrives once."""
+    """GA4 answers 503 for a while: the relay fails, Pub/Sub redelivers, each event arrives once."""
     assert pipeline.sink is not None
     assert pipeline.ingest is not None
     client, t = new_client_id(), now_ms() - 10_000

@@ -102,7 +102,9 @@ def _start_emulators(state: Any, origins: str, stop: threading.Event) -> tuple[A
         pubsub.stop()
         firestore.stop()
         raise
-    assert pipeline.ingest is not None and pipeline.relay is not None and pipeline.sink is not None
+    assert pipeline.ingest is not None
+    assert pipeline.relay is not None
+    assert pipeline.sink is not None
     for process in (pipeline.ingest, pipeline.relay):
         follow_log(process.log_path, state.board.on_log, stop)
     follow_sink(pipeline.sink, state.board, stop)

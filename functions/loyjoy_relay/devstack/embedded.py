@@ -8,6 +8,7 @@ delivers to the relay service directly, retrying and dead-lettering as Pub/Sub w
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import threading
@@ -49,10 +50,8 @@ class LogTee(io.TextIOBase):
         """Parse and forward every complete line."""
         for line in text.splitlines():
             if line.startswith("{"):
-                try:
+                with contextlib.suppress(ValueError):
                     self._on_record(json.loads(line))
-                except ValueError:
-                    pass
         if self._echo is not None:
             self._echo.write(text)
         return len(text)

@@ -8,6 +8,7 @@ GA4 stand-in; a pull subscription holds dead letters for ``loyjoy-relay replay``
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,7 +155,5 @@ class EmulatorPipeline:
 def _create(call: Any, request: dict[str, Any]) -> None:
     from google.api_core.exceptions import AlreadyExists
 
-    try:
+    with contextlib.suppress(AlreadyExists):
         call(request=request)
-    except AlreadyExists:
-        pass
