@@ -103,6 +103,7 @@ REDACTIONS = [
     ),
 ]
 KEPT = [
+    ("URL with an IPv6 host and port", "https://[::1]:8080/chat?step=2"),
     ("timestamp session id", "1732449990"),
     ("millisecond timestamp", "1732449990123"),
     ("price", "EUR 19.99"),
