@@ -101,6 +101,11 @@ REDACTIONS = [
         "https://a.example/#mail=jane@example.com",
         f"https://a.example/#mail={EMAIL_TOKEN}",
     ),
+    (
+        "malformed URL treated as text",
+        "https://[::1/x jane@example.com",
+        f"https://[::1/x {EMAIL_TOKEN}",
+    ),
 ]
 KEPT = [
     ("URL with an IPv6 host and port", "https://[::1]:8080/chat?step=2"),
