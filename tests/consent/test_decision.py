@@ -106,6 +106,20 @@ CASES = [
     Case(
         "never beats anonymous_always", [event("load", 10)], "drop", "denied", {"never": ["load"]}
     ),
+    Case(
+        "an opt-out that is never sent still revokes",
+        [grant(1), revoke(5), event("start", 10)],
+        "drop",
+        "denied",
+        {"never": ["profiling_opt_out"]},
+    ),
+    Case(
+        "an opt-in that is always anonymized still grants",
+        [grant(5), event("start", 10)],
+        "forward",
+        "granted",
+        {"anonymous_always": ["profiling_single_opt_in"]},
+    ),
     Case("anonymous_always when denied", [event("open", 10)], "anonymize", "denied"),
     Case("anonymous_always when granted", [grant(1), event("open", 10)], "anonymize", "granted"),
     Case(

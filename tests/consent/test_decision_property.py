@@ -9,7 +9,7 @@ from loyjoy_relay.consent.history import ConsentRecord
 from loyjoy_relay.consent.ledger import InMemoryConsentLedger
 from loyjoy_relay.events import LoyJoyEvent
 
-from tests.consent.conftest import event, shipped_rules
+from tests.consent.conftest import BOT, OTHER_BOT, event, shipped_rules
 
 EVENT_NAMES = [
     "start",
@@ -29,13 +29,24 @@ RULE_VARIANTS = [
 
 stamps = st.none() | st.tuples(st.sampled_from(["granted", "denied"]), st.integers(0, 40))
 events = st.lists(
-    st.tuples(st.sampled_from(EVENT_NAMES), st.integers(0, 40), stamps), min_size=1, max_size=12
+    st.tuples(
+        st.sampled_from(EVENT_NAMES), st.integers(0, 40), stamps, st.sampled_from([BOT, OTHER_BOT])
+    ),
+    min_size=1,
+    max_size=12,
 )
 
 
 def _revoked_when_decided(item: LoyJoyEvent, known: list[ConsentRecord]) -> bool:
-    """A revocation at or before the event is known and no grant after it (and by then) is."""
-    at_or_before = [record for record in known if record.at <= item.ts]
+    """A revocation at or before the event is known and no grant after it (and by then) is.
+
+    A revocation in any bot's chat counts; a grant only in the event's own bot's chat.
+    """
+    at_or_before = [
+        record
+        for record in known
+        if record.at <= item.ts and (record.kind == "revoke" or record.bot_id == item.bot_id)
+    ]
     revocations = [record.at for record in at_or_before if record.kind == "revoke"]
     if not revocations:
         return False
@@ -48,11 +59,16 @@ def _revoked_when_decided(item: LoyJoyEvent, known: list[ConsentRecord]) -> bool
 @settings(max_examples=300, deadline=None)
 @given(raw=events, order=st.randoms(use_true_random=False), variant=st.sampled_from(RULE_VARIANTS))
 def test_no_forward_while_a_known_revocation_stands(
-    raw: list[tuple[str, int, tuple[str, int] | None]], order: object, variant: dict[str, object]
+    raw: list[tuple[str, int, tuple[str, int] | None, str]],
+    order: object,
+    variant: dict[str, object],
 ) -> None:
-    """No event goes out with the client's identity while a known revocation covers its time."""
+    """No event goes out with the client's identity while a known revocation covers its time.
+
+    Any events of one client (two bots), in any arrival order, with any stamps.
+    """
     rules = shipped_rules(**variant)
-    items = [event(name, at, stamp=stamp) for name, at, stamp in raw]
+    items = [event(name, at, stamp=stamp, bot=bot) for name, at, stamp, bot in raw]
     order.shuffle(items)  # type: ignore[attr-defined]
     ledger = InMemoryConsentLedger()
     for item in items:

@@ -113,6 +113,7 @@ def test_firestore_document_is_keyed_by_hash_and_expires(
     ledger.record(client, [rec(10, "revoke")])
     snapshot = firestore_client.collection(COLLECTION).document(document_id(client)).get()
     data = snapshot.to_dict()
+    assert data is not None
     assert client not in snapshot.id
     assert client not in repr(data)
     expected = datetime.datetime.now(datetime.UTC) + RETENTION

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from loyjoy_relay.cli.main import main
 from loyjoy_relay.consent.rules_file import RulesInvalid, check_rules_text, parse_rules
@@ -132,17 +134,23 @@ def test_rules_version_changes_with_meaning_only() -> None:
     assert parse_rules(VALID.replace("denied: drop", "denied: anonymize")).rules_version != base
 
 
-def test_rules_check_command_exit_codes(
-    tmp_path: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_rules_check_command_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """``rules check`` exits 0 with a summary, or 2 printing each problem with its line."""
     assert main(["rules", "check", str(SHIPPED_RULES)]) == 0
     summary = capsys.readouterr().out
     assert "counts as denied" in summary
     assert "dropped" in summary
-    broken = tmp_path / "rules.yaml"  # type: ignore[operator]
+    broken = tmp_path / "rules.yaml"
     broken.write_text(VALID + "never: [load, not_an_event]\n")
     assert main(["rules", "check", str(broken)]) == 2
     out = capsys.readouterr().out
     assert f"{broken}:7:" in out
     assert "not_an_event" in out
+
+
+def test_rules_check_of_a_missing_file_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``rules check`` on a file that cannot be read exits 2 and says so."""
+    assert main(["rules", "check", str(tmp_path / "missing.yaml")]) == 2
+    assert "cannot be read" in capsys.readouterr().err

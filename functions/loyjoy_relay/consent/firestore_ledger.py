@@ -17,6 +17,7 @@ from __future__ import annotations
 import concurrent.futures
 import datetime
 import hashlib
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -73,12 +74,6 @@ class FirestoreConsentLedger:
         self._collection = client.collection(COLLECTION)
         self._limit = limit
         self._deadline_s = deadline_s
-        # Transaction calls (begin, commit) take no deadline of their own, so the whole
-        # merge runs on a worker and is abandoned after the deadline. An abandoned merge
-        # that still commits is harmless: recording is idempotent.
-        self._workers = concurrent.futures.ThreadPoolExecutor(
-            max_workers=4, thread_name_prefix="consent-ledger"
-        )
 
     def read(self, client_id: str) -> list[ConsentRecord]:
         """The client's known records, oldest first; StoreUnavailable when unreadable."""
@@ -93,12 +88,26 @@ class FirestoreConsentLedger:
         """Merge ``records`` into the client's history in a transaction; return it merged."""
         if not records:
             return self.read(client_id)
-        future = self._workers.submit(self._merge, client_id, list(records))
+        # Transaction calls (begin, commit) take no deadline of their own, so the merge runs
+        # on a daemon thread that is abandoned after the deadline (and cannot hold up the
+        # process's exit). An abandoned merge that still commits is harmless: recording
+        # is idempotent.
+        future: concurrent.futures.Future[list[ConsentRecord]] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                future.set_result(self._merge(client_id, list(records)))
+            except BaseException as error:  # handed to the caller below
+                future.set_exception(error)
+
+        threading.Thread(target=run, name="consent-ledger-merge", daemon=True).start()
         try:
             return future.result(timeout=self._deadline_s + CALL_TIMEOUT_S)
         except concurrent.futures.TimeoutError:
             raise StoreUnavailable("consent ledger: the merge did not finish in time") from None
         except (google_exceptions.GoogleAPIError, ValueError) as error:
+            # ValueError: transaction attempts exhausted under contention, or a stored
+            # history of the wrong shape; either way the batch is retried, not guessed.
             raise StoreUnavailable(f"consent ledger cannot be updated: {_kind(error)}") from error
 
     def _merge(self, client_id: str, records: list[ConsentRecord]) -> list[ConsentRecord]:
@@ -128,8 +137,7 @@ class FirestoreConsentLedger:
         return result
 
     def close(self) -> None:
-        """Stop the worker threads (the Firestore client is the caller's to close)."""
-        self._workers.shutdown(wait=False, cancel_futures=True)
+        """Nothing to release: the Firestore client is the caller's to close."""
 
 
 def _kind(error: Exception) -> str:

@@ -111,22 +111,17 @@ def _redact_query(query: str) -> str:
 
 def _redact_url(value: str) -> str:
     parts = urlsplit(value)
-    host = parts.hostname or ""
-    netloc = host if parts.port is None else f"{host}:{parts.port}"  # user info is dropped
-    fragment = (
+    redacted = (
+        parts.scheme,
+        parts.netloc.rpartition("@")[2],  # user info (name, password) is dropped
+        _redact_encoded(parts.path, plus_is_space=False),
+        _redact_query(parts.query),
         _redact_query(parts.fragment)
         if "=" in parts.fragment
-        else _redact_encoded(parts.fragment, plus_is_space=False)
+        else _redact_encoded(parts.fragment, plus_is_space=False),
     )
-    return urlunsplit(
-        (
-            parts.scheme,
-            netloc,
-            _redact_encoded(parts.path, plus_is_space=False),
-            _redact_query(parts.query),
-            fragment,
-        )
-    )
+    # an address with nothing to remove is sent exactly as it came
+    return value if redacted == tuple(parts) else urlunsplit(redacted)
 
 
 def redact_value(value: ParamValue) -> ParamValue:
@@ -137,7 +132,7 @@ def redact_value(value: ParamValue) -> ParamValue:
         try:
             return _redact_url(value)
         except ValueError:
-            pass  # not a URL after all (a bad port or host): treated as text below
+            pass  # not a well-formed URL (e.g. a broken IPv6 host): redacted as text below
     redacted = redact_text(value)
     if "%" in redacted or "+" in redacted:
         # percent-encoded PII outside a URL: judged on the decoded text

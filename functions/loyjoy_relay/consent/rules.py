@@ -8,12 +8,21 @@ privacy file, so it is refused rather than guessed at (see ``docs/consent.md``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from loyjoy_relay.catalogue import ConsentAction, lookup, profiling_events
@@ -164,6 +173,8 @@ class ConsentRules(_Policy):
         default_factory=list
     )
     bots: dict[Annotated[str, Field(min_length=1)], BotOverride] = Field(default_factory=dict)
+    # Resolved per-bot policies, made once per bot: the rules are immutable.
+    _policies: dict[str, BotPolicy] = PrivateAttr(default_factory=dict)
 
     @field_validator("bots")
     @classmethod
@@ -192,6 +203,13 @@ class ConsentRules(_Policy):
 
     def for_bot(self, bot_id: str) -> BotPolicy:
         """The policy for one bot's events: the file's keys, replaced by its override."""
+        policy = self._policies.get(bot_id if bot_id in self.bots else "")
+        if policy is None:
+            policy = self._resolve(bot_id)
+            self._policies[bot_id if bot_id in self.bots else ""] = policy
+        return policy
+
+    def _resolve(self, bot_id: str) -> BotPolicy:
         override = self.bots.get(bot_id)
         fields: dict[str, Any] = {
             name: getattr(self, name) for name in _Policy.model_fields if name != "ga4_consent"
@@ -218,7 +236,7 @@ class ConsentRules(_Policy):
             ad_personalization=consent.ad_personalization,
         )
 
-    @property
+    @functools.cached_property
     def fingerprint(self) -> str:
         """A short hash of the rules' meaning, logged with every decision."""
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
