@@ -13,46 +13,49 @@ from tests.support.emulators import Emulator, start_emulator
 PROJECT = "test-project"
 
 
-@pytest.fixture(scope="session")
-def pubsub_emulator() -> Iterator[Emulator]:
-    """A Pub/Sub emulator for the whole session; the client libraries point at it."""
-    emulator = start_emulator("pubsub")
-    previous = os.environ.get("PUBSUB_EMULATOR_HOST")
-    os.environ["PUBSUB_EMULATOR_HOST"] = emulator.host
+def _session_emulator(kind: str) -> Iterator[Emulator]:
+    """Start an emulator and point the client libraries at it until the session ends."""
+    emulator = start_emulator(kind)
+    variable = next(iter(emulator.env))
+    previous = os.environ.get(variable)
+    os.environ[variable] = emulator.host
     yield emulator
     emulator.stop()
     if previous is None:
-        os.environ.pop("PUBSUB_EMULATOR_HOST", None)
+        os.environ.pop(variable, None)
     else:
-        os.environ["PUBSUB_EMULATOR_HOST"] = previous
+        os.environ[variable] = previous
+
+
+@pytest.fixture(scope="session")
+def pubsub_emulator() -> Iterator[Emulator]:
+    """A Pub/Sub emulator for the whole session; the client libraries point at it."""
+    yield from _session_emulator("pubsub")
 
 
 @pytest.fixture(scope="session")
 def firestore_emulator() -> Iterator[Emulator]:
     """A Firestore emulator for the whole session; the client libraries point at it."""
-    emulator = start_emulator("firestore")
-    previous = os.environ.get("FIRESTORE_EMULATOR_HOST")
-    os.environ["FIRESTORE_EMULATOR_HOST"] = emulator.host
-    yield emulator
-    emulator.stop()
-    if previous is None:
-        os.environ.pop("FIRESTORE_EMULATOR_HOST", None)
-    else:
-        os.environ["FIRESTORE_EMULATOR_HOST"] = previous
+    yield from _session_emulator("firestore")
 
 
-@pytest.fixture
-def topic_and_subscription(pubsub_emulator: Emulator) -> tuple[str, str]:
-    """A fresh topic with an ordered pull subscription on it: (topic name, subscription path)."""
+def create_topic_and_subscription(prefix: str, *, ordered: bool = False) -> tuple[str, str]:
+    """A fresh topic with a pull subscription on it: (topic name, subscription path)."""
     from google.cloud import pubsub_v1
 
-    topic = f"events-{uuid.uuid4().hex[:8]}"
+    topic = f"{prefix}-{uuid.uuid4().hex[:8]}"
     publisher = pubsub_v1.PublisherClient()
     subscriber = pubsub_v1.SubscriberClient()
     topic_path = publisher.topic_path(PROJECT, topic)
     publisher.create_topic(name=topic_path)
     subscription = subscriber.subscription_path(PROJECT, f"{topic}-pull")
     subscriber.create_subscription(
-        request={"name": subscription, "topic": topic_path, "enable_message_ordering": True}
+        request={"name": subscription, "topic": topic_path, "enable_message_ordering": ordered}
     )
     return topic, subscription
+
+
+@pytest.fixture
+def topic_and_subscription(pubsub_emulator: Emulator) -> tuple[str, str]:
+    """A fresh topic with an ordered pull subscription on it: (topic name, subscription path)."""
+    return create_topic_and_subscription("events", ordered=True)

@@ -33,6 +33,18 @@ class MessagePublisher(Protocol):
         ...
 
 
+class RecordingPublisher:
+    """Keeps published messages in memory: the dev stack's dead-letter list, and tests'."""
+
+    def __init__(self) -> None:
+        self.messages: list[OutgoingMessage] = []
+
+    def publish_all(self, messages: Sequence[OutgoingMessage]) -> list[str]:
+        """Record every message; ids are their positions."""
+        self.messages.extend(messages)
+        return [str(len(self.messages) - index) for index in range(len(messages), 0, -1)]
+
+
 # Ingest answers a browser, so a publish may not hang for the library's default 60 s
 # deadline: give up after a few seconds and let the client retry.
 PUBLISH_DEADLINE_SECONDS = 5.0

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, create_topic_and_subscription
 from tests.support.emulators import Emulator, unavailable
 from tests.support.processes import ServerProcess, function_process
 
@@ -50,16 +50,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def browser_subscription(pubsub_emulator: Emulator) -> tuple[str, str]:
     """A topic for the session's ingest process and a pull subscription on it."""
-    from google.cloud import pubsub_v1
-
-    topic = f"browser-{uuid.uuid4().hex[:8]}"
-    publisher = pubsub_v1.PublisherClient()
-    subscriber = pubsub_v1.SubscriberClient()
-    topic_path = publisher.topic_path(PROJECT, topic)
-    publisher.create_topic(name=topic_path)
-    subscription = subscriber.subscription_path(PROJECT, f"{topic}-pull")
-    subscriber.create_subscription(request={"name": subscription, "topic": topic_path})
-    return topic, subscription
+    return create_topic_and_subscription("browser")
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ import contextlib
 import io
 import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +32,7 @@ from loyjoy_relay.ga4.sender import Ga4Sender
 from loyjoy_relay.ga4.sink import Ga4Sink
 from loyjoy_relay.ingest_http import IngestService
 from loyjoy_relay.logs import JsonLogger
-from loyjoy_relay.publishing import MessagePublisher, OutgoingMessage
+from loyjoy_relay.publishing import MessagePublisher, RecordingPublisher
 from loyjoy_relay.relay_service import RelayService
 
 MEASUREMENT_ID = "G-LOCAL12345"
@@ -55,17 +55,6 @@ class LogTee(io.TextIOBase):
         if self._echo is not None:
             self._echo.write(text)
         return len(text)
-
-
-@dataclass
-class _DeadLetterList:
-    """Where the embedded relay parks permanent failures (shown by the live view)."""
-
-    parked: list[OutgoingMessage]
-
-    def publish_all(self, messages: Sequence[OutgoingMessage]) -> list[str]:
-        self.parked.extend(messages)
-        return [str(len(self.parked))]
 
 
 @dataclass
@@ -103,7 +92,7 @@ def start_embedded(
         dedup=InMemoryDedup(),
         sender=Ga4Sender(sink.url, logger=relay_logger),
         secrets=SecretProvider(),
-        dead_letters=DeadLetters(_DeadLetterList([])),
+        dead_letters=DeadLetters(RecordingPublisher()),
         logger=relay_logger,
     )
     queue = EmbeddedQueue(deliver=relay.handle_event_data)
