@@ -153,3 +153,37 @@ def assert_not_blank(png: Path) -> None:
         colours = image.convert("RGB").getcolors(maxcolors=1_000_000)
     assert colours is not None
     assert len(colours) > 50, f"the live view rendered almost nothing ({len(colours)} colours)"
+
+
+def test_a_batch_posted_to_the_printed_ingest_url_is_accepted_and_published(
+    dev: DevProcess,
+) -> None:
+    """``curl -X POST`` of a batch to the URL ``make dev`` prints answers 202 and is published."""
+    import time
+    import uuid
+
+    now = int(time.time() * 1000)
+    event_id = str(uuid.uuid4())
+    batch = {
+        "sent_at": now,
+        "events": [
+            {
+                "evt": "open",
+                "bot_id": "demo-bot",
+                "client_id": "1234567890.1700000000",
+                "event_id": event_id,
+                "ts": now,
+            }
+        ],
+    }
+    request = urllib.request.Request(
+        dev.ingest, data=json.dumps(batch).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 202
+        assert json.loads(response.read()) == {"accepted": 1, "rejected": []}
+
+    def published() -> bool:
+        return any(e["event_id"] == event_id and e["published_at"] for e in dev.flow()["events"])
+
+    wait_until(published, timeout=60, what="the posted event to be seen on the topic")
