@@ -35,8 +35,15 @@ browser:
 
 # Offline Terraform checks (providers cannot be downloaded here); tests/deploy parses the HCL
 # and runs checkov.
+# Without terraform on the machine: a failure in CI, a warning elsewhere.
 terraform-check:
-	terraform fmt -check -recursive terraform
+	@if command -v terraform >/dev/null 2>&1; then \
+	  terraform fmt -check -recursive terraform; \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "terraform is not installed (CI=true: this fails)"; exit 1; \
+	else \
+	  echo "warning: terraform is not installed; skipping terraform fmt -check"; \
+	fi
 
 test: install browser check terraform-check
 	$(BIN)/python infra/requirements.py --check

@@ -35,12 +35,27 @@ class FunctionUpload:
     infra_files: tuple[str, ...]  # files from infra/ placed at the upload root
 
 
+# Neither function runs the CLI or the local dev stack. Ingest ships only what it imports
+# (and static/, which holds the listener.js it serves), so its upload stays small and a
+# change to the relay's modules does not redeploy it.
+_NEVER_DEPLOYED = frozenset({"cli", "devstack"})
+_RELAY_ONLY = frozenset(
+    {
+        "consent",
+        "ga4",
+        "dead_letters.py",
+        "dedup.py",
+        "outgoing.py",
+        "relay_service.py",
+        "relay_setup.py",
+        "replay.py",
+    }
+)
 UPLOADS = (
-    # The CLI never runs in a function; static/ holds listener.js, which ingest serves.
-    FunctionUpload("ingest", frozenset({"cli"}), ()),
+    FunctionUpload("ingest", _NEVER_DEPLOYED | _RELAY_ONLY, ()),
     FunctionUpload(
         "relay",
-        frozenset({"cli", "static"}),
+        _NEVER_DEPLOYED | {"static", "ingest_http.py", "replay.py"},
         ("consent-rules.yaml", "ga4-mapping.yaml"),
     ),
 )

@@ -46,10 +46,10 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_ingest_upload_holds_its_entry_point_and_the_package_without_cli(
+def test_ingest_upload_holds_its_entry_point_and_only_the_modules_it_needs(
     repo: Path, tmp_path: Path
 ) -> None:
-    """build/ingest has main.py, requirements.txt and loyjoy_relay/ without cli/ or caches."""
+    """build/ingest has main.py, requirements.txt and loyjoy_relay/ minus what it never runs."""
     (repo / "functions" / "loyjoy_relay" / "__pycache__").mkdir()
     (repo / "functions" / "loyjoy_relay" / "__pycache__" / "x.pyc").write_bytes(b"\0")
     archive = stage(repo, tmp_path / "build", UPLOAD["ingest"])
@@ -59,12 +59,17 @@ def test_ingest_upload_holds_its_entry_point_and_the_package_without_cli(
     assert not [n for n in names if n.startswith("loyjoy_relay/cli/") or "__pycache__" in n]
     assert not [n for n in names if n.endswith(".yaml")]
     package = repo / "functions" / "loyjoy_relay"
+    left_out = UPLOAD["ingest"].package_excludes
+    assert {"cli", "devstack", "consent", "ga4", "relay_service.py"} <= left_out
     shipped = {
         f"loyjoy_relay/{p.relative_to(package).as_posix()}"
         for p in package.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and p.relative_to(package).parts[0] != "cli"
+        if p.is_file()
+        and "__pycache__" not in p.parts
+        and p.relative_to(package).parts[0] not in left_out
     }
-    assert shipped <= set(names), "every package file but the CLI ships (static/ included)"
+    assert shipped == {n for n in names if n.startswith("loyjoy_relay/")}
+    assert "loyjoy_relay/static/listener.js" in names
     staged = sorted(
         p.relative_to(tmp_path / "build" / "ingest").as_posix()
         for p in (tmp_path / "build" / "ingest").rglob("*")
