@@ -8,10 +8,10 @@ the relay's deduplication absorbs any message that did get through twice).
 
 from __future__ import annotations
 
-import contextlib
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from loyjoy_relay.errors import PublishError
 
@@ -51,7 +51,14 @@ PUBLISH_DEADLINE_SECONDS = 5.0
 
 
 class PubSubPublisher:
-    """Publishes to one topic with ``google-cloud-pubsub``.
+    """Publishes to one topic with ``google-cloud-pubsub``: one synchronous RPC per client.
+
+    Ingest waits for Pub/Sub's acknowledgement of every message before it answers, so the
+    library's client-side batching buys nothing and costs much: with ordering keys it keeps
+    a batch per key (per browser), starts a commit thread per message and waits out its
+    timer; the profile showed it at half of ingest's CPU (bench/README.md). So this calls
+    the Publish RPC directly, once per ordering key of the request (Pub/Sub takes one key
+    per Publish request; a request is nearly always one client).
 
     The client honours ``PUBSUB_EMULATOR_HOST`` by itself; there is no emulator branch here.
     """
@@ -59,63 +66,44 @@ class PubSubPublisher:
     def __init__(self, project: str, topic: str, deadline: float = PUBLISH_DEADLINE_SECONDS):
         from google.api_core.retry import Retry
         from google.cloud import pubsub_v1  # type: ignore[attr-defined]
+        from google.pubsub_v1.services.publisher import PublisherClient as GeneratedClient
 
+        client = pubsub_v1.PublisherClient()
+        # The library's client overrides ``publish`` with its batching one; its base class,
+        # the generated client, has the plain RPC (same channel, credentials, emulator).
+        self._rpc = functools.partial(GeneratedClient.publish, client)
         self._deadline = deadline
         self._retry = Retry(initial=0.05, maximum=1.0, multiplier=2.0, timeout=deadline)
-        self._client = pubsub_v1.PublisherClient(
-            batch_settings=pubsub_v1.types.BatchSettings(
-                # Library defaults: 100 messages, 1 MB, 10 ms. One request of ingest is
-                # one message per client, so waiting to fill a batch only adds latency:
-                # flush after 1 ms, which still coalesces concurrent requests.
-                max_messages=100,
-                max_bytes=1_000_000,
-                max_latency=0.001,
-            ),
-            publisher_options=pubsub_v1.types.PublisherOptions(
-                enable_message_ordering=True,  # ordering key = client id
-                retry=self._retry,
-                timeout=deadline,
-            ),
-        )
-        self.topic_path: str = self._client.topic_path(project, topic)
+        self.topic_path: str = client.topic_path(project, topic)
 
     def publish_all(self, messages: Sequence[OutgoingMessage]) -> list[str]:
         """Publish every message and wait for Pub/Sub's acknowledgement of each."""
-        futures = [(message, self._publish_one(message)) for message in messages]
-        ids, failure = [], None
-        for message, future in futures:
+        from google.pubsub_v1.types import PubsubMessage
+
+        ids = [""] * len(messages)
+        by_key: dict[str, list[int]] = {}
+        for index, message in enumerate(messages):
+            by_key.setdefault(message.ordering_key, []).append(index)
+        for indexes in by_key.values():
+            request = [
+                PubsubMessage(
+                    data=messages[i].data,
+                    attributes=messages[i].attributes,
+                    ordering_key=messages[i].ordering_key,
+                )
+                for i in indexes
+            ]
             try:
-                ids.append(str(future.result(timeout=self._deadline + 1.0)))
-            except Exception as error:  # any failure means "not durable"
-                self._resume(message.ordering_key)
-                failure = failure or error
-        if failure is not None:
-            raise PublishError(f"Pub/Sub did not accept the message: {type(failure).__name__}")
+                response = self._rpc(
+                    topic=self.topic_path,
+                    messages=request,
+                    retry=self._retry,
+                    timeout=self._deadline,
+                )
+            except Exception as error:  # any failure means "not durable": the client retries
+                raise PublishError(
+                    f"Pub/Sub did not accept the message: {type(error).__name__}"
+                ) from None
+            for index, message_id in zip(indexes, response.message_ids, strict=True):
+                ids[index] = str(message_id)
         return ids
-
-    def _publish_one(self, message: OutgoingMessage) -> Any:
-        from google.cloud.pubsub_v1.publisher.exceptions import (
-            PublishToPausedOrderingKeyException,
-        )
-
-        def publish() -> Any:
-            return self._client.publish(
-                self.topic_path,
-                message.data,
-                ordering_key=message.ordering_key,
-                **message.attributes,
-            )
-
-        try:
-            return publish()
-        except PublishToPausedOrderingKeyException:
-            # A key stays paused after a failed publish; this request is a new attempt.
-            self._resume(message.ordering_key)
-            return publish()
-
-    def _resume(self, ordering_key: str) -> None:
-        # After a failure the library pauses the ordering key until it is resumed; a
-        # publish that merely timed out is not paused yet, which the library reports as
-        # a RuntimeError we can ignore.
-        with contextlib.suppress(RuntimeError):
-            self._client.resume_publish(self.topic_path, ordering_key)
