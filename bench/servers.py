@@ -19,6 +19,7 @@ PROJECT = "bench-project"
 TOPIC = "bench-events"
 BASELINE_SOURCE = ROOT / "bench" / "baseline" / "main.py"
 INGEST_SOURCE = ROOT / "functions" / "ingest" / "main.py"
+DIRECT_SOURCE = ROOT / "bench" / "variants" / "ingest_direct" / "main.py"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,123 @@
+"""Cold start: import a function module and serve its first request, in fresh processes.
+
+Two views, each the median of several fresh processes:
+- ``probe``: inside one fresh interpreter, the time to import functions-framework, to
+  load the function module (its imports and module-level clients), and to serve the
+  first request through ``create_app(...).test_client()``;
+- ``server``: from spawning ``functions-framework`` (gunicorn) to the first answered POST,
+  which is what a cold instance adds to its first visitor's request.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.servers import ServerSettings, function_server
+from bench.workload import ORIGIN
+
+MARKER = "COLD_JSON "
+_PROBE = """
+import json, sys, time
+t0 = time.perf_counter()
+from functions_framework import create_app
+t1 = time.perf_counter()
+source, target, body, origin = sys.argv[1:5]
+app = create_app(target, source, "http")
+t2 = time.perf_counter()
+status = app.test_client().post(
+    "/", data=body.encode(), headers={"Content-Type": "application/json", "Origin": origin}
+).status_code
+t3 = time.perf_counter()
+print("COLD_JSON " + json.dumps({"framework_ms": (t1 - t0) * 1000, "module_ms": (t2 - t1) * 1000,
+      "first_request_ms": (t3 - t2) * 1000, "status": status}))
+"""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A function to start cold."""
+
+    name: str
+    source: Path
+    target: str
+    env: dict[str, str]
+
+
+def _probe_once(target: Target, body: bytes) -> dict[str, float]:
+    started = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(target.source), target.target, body.decode(), ORIGIN],
+        env={**os.environ, **target.env},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    wall_ms = (time.perf_counter() - started) * 1000
+    line = next(line for line in completed.stdout.splitlines() if line.startswith(MARKER))
+    figures: dict[str, float] = json.loads(line.removeprefix(MARKER))
+    if not 200 <= figures["status"] < 300:
+        raise RuntimeError(f"{target.name}: first request answered {figures['status']}")
+    return {**figures, "process_ms": wall_ms}
+
+
+def _post(url: str, body: bytes) -> int | None:
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"Content-Type": "application/json", "Origin": ORIGIN}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return None
+
+
+def _server_once(target: Target, body: bytes, settings: ServerSettings) -> float:
+    server = function_server(target.source, target.target, target.env, settings)
+    args = [arg.replace("{port}", str(server.port)) for arg in server.args]
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        args,
+        env={**os.environ, **server.env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        while (status := _post(server.url, body)) is None:
+            if process.poll() is not None or time.perf_counter() - started > 60:
+                raise RuntimeError(f"{target.name} did not start")
+            time.sleep(0.005)  # polling the port: nothing to wait on but the socket
+        if not 200 <= status < 300:
+            raise RuntimeError(f"{target.name}: first request answered {status}")
+        return (time.perf_counter() - started) * 1000
+    finally:
+        server.process = process
+        server.stop()
+
+
+def measure(
+    targets: list[Target], body: bytes, settings: ServerSettings, repetitions: int = 5
+) -> dict[str, dict[str, float]]:
+    """Median cold-start figures per target, over ``repetitions`` fresh processes each."""
+    results: dict[str, dict[str, float]] = {}
+    for target in targets:
+        probes = [_probe_once(target, body) for _ in range(repetitions)]
+        servers = [_server_once(target, body, settings) for _ in range(repetitions)]
+        results[target.name] = {
+            key: round(statistics.median(probe[key] for probe in probes), 1)
+            for key in ("framework_ms", "module_ms", "first_request_ms", "process_ms")
+        }
+        results[target.name]["server_to_first_answer_ms"] = round(statistics.median(servers), 1)
+    return results
