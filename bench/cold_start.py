@@ -72,7 +72,10 @@ def _probe_once(target: Target, body: bytes) -> dict[str, float]:
 
 def _post(url: str, body: bytes) -> int | None:
     request = urllib.request.Request(
-        url, data=body, method="POST", headers={"Content-Type": "application/json", "Origin": ORIGIN}
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "Origin": ORIGIN},
     )
     try:
         with urllib.request.urlopen(request, timeout=5) as response:

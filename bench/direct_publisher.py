@@ -14,9 +14,8 @@ from collections.abc import Sequence
 
 from google.api_core.exceptions import GoogleAPICallError
 from google.api_core.retry import Retry
-from google.cloud import pubsub_v1  # type: ignore[attr-defined]
+from google.cloud import pubsub_v1
 from google.pubsub_v1.types import PubsubMessage
-
 from loyjoy_relay.errors import PublishError
 from loyjoy_relay.publishing import PUBLISH_DEADLINE_SECONDS, OutgoingMessage
 
@@ -41,5 +40,7 @@ class DirectPublisher:
                 topic=self._topic, messages=request, retry=self._retry, timeout=self._deadline
             )
         except GoogleAPICallError as error:
-            raise PublishError(f"Pub/Sub did not accept the message: {type(error).__name__}") from None
+            raise PublishError(
+                f"Pub/Sub did not accept the message: {type(error).__name__}"
+            ) from None
         return list(response.message_ids)

@@ -79,12 +79,12 @@ def run_wrk(
         ORIGIN,
     ]
     cpu_before = cpu_seconds(server_pid)
-    completed = subprocess.run(args, capture_output=True, text=True, check=True, timeout=seconds + 60)
+    completed = subprocess.run(
+        args, capture_output=True, text=True, check=True, timeout=seconds + 60
+    )
     cpu_used = cpu_seconds(server_pid) - cpu_before
     Path(bodies_path).unlink()
-    line = next(
-        (line for line in completed.stdout.splitlines() if line.startswith(MARKER)), None
-    )
+    line = next((line for line in completed.stdout.splitlines() if line.startswith(MARKER)), None)
     if line is None:
         raise RuntimeError(f"wrk printed no figures:\n{completed.stdout}\n{completed.stderr}")
     figures = json.loads(line.removeprefix(MARKER))

@@ -107,16 +107,28 @@ def profile_server(
         spy = subprocess.Popen(
             [
                 str(PY_SPY if PY_SPY.exists() else "py-spy"),
-                "record", "--gil", "--rate", "100", "--format", "raw",
-                "--duration", str(round(seconds)), "--output", str(output),
-                "--pid", str(workers[0] if workers else server.process.pid),
+                "record",
+                "--gil",
+                "--rate",
+                "100",
+                "--format",
+                "raw",
+                "--duration",
+                str(round(seconds)),
+                "--output",
+                str(output),
+                "--pid",
+                str(workers[0] if workers else server.process.pid),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
         )
         result = load.run_wrk(
-            server.url, bodies, connections=connections, seconds=seconds + 1,
+            server.url,
+            bodies,
+            connections=connections,
+            seconds=seconds + 1,
             server_pid=server.process.pid,
         )
         _, errors = spy.communicate(timeout=60)
@@ -129,8 +141,9 @@ def profile_server(
         "tool": "py-spy record --gil --rate 100 (samples only the thread holding the GIL)",
         "batch": 5,
         "load": result.as_json(),
-        "gil_busy_percent_of_server_cpu": round(100 * gil_seconds / max(
-            result.server_cpu_seconds * seconds / result.seconds, 1e-9), 1),
+        "gil_busy_percent_of_server_cpu": round(
+            100 * gil_seconds / max(result.server_cpu_seconds * seconds / result.seconds, 1e-9), 1
+        ),
         **summary,
     }
 
@@ -160,13 +173,13 @@ def _cpu_ms(step: Callable[[], object], repetitions: int) -> float:
 def breakdown(env: dict[str, str], repetitions: int = 300) -> dict[str, Any]:
     """CPU milliseconds per step of an ingest request, measured in this process."""
     from functions_framework import create_app
+    from loyjoy_relay.events import parse_request
+    from loyjoy_relay.logs import JsonLogger
+    from loyjoy_relay.publishing import OutgoingMessage, PubSubPublisher
 
     from bench.direct_publisher import DirectPublisher
     from bench.servers import INGEST_SOURCE
     from bench.workload import ORIGIN
-    from loyjoy_relay.events import parse_request
-    from loyjoy_relay.logs import JsonLogger
-    from loyjoy_relay.publishing import OutgoingMessage, PubSubPublisher
 
     figures: dict[str, Any] = {"repetitions": repetitions, "cpu_ms": {}}
     cpu = figures["cpu_ms"]
@@ -177,12 +190,14 @@ def breakdown(env: dict[str, str], repetitions: int = 300) -> dict[str, Any]:
             bodies = iter(make_bodies(size, repetitions + 1) * 2)
 
             def parse(bodies: Iterator[bytes] = bodies) -> object:
-                return parse_request(next(bodies), received_at=int(time.time() * 1000),
-                                     bot_allowed=lambda _: True)
+                return parse_request(
+                    next(bodies), received_at=int(time.time() * 1000), bot_allowed=lambda _: True
+                )
 
             cpu[f"parse_request, batch {size}"] = _cpu_ms(parse, repetitions)
-        parsed = parse_request(make_bodies(5, 1)[0], received_at=int(time.time() * 1000),
-                               bot_allowed=lambda _: True)
+        parsed = parse_request(
+            make_bodies(5, 1)[0], received_at=int(time.time() * 1000), bot_allowed=lambda _: True
+        )
         data, attributes = parsed.batches[0].to_message()
         counter = iter(range(10**9))
 
@@ -200,7 +215,8 @@ def breakdown(env: dict[str, str], repetitions: int = 300) -> dict[str, Any]:
             lambda: sink.info("ingest request", status=202, latency_ms=1.0, accepted=5),
             repetitions,
         )
-        client = create_app("ingest", str(INGEST_SOURCE), "http").test_client()
+        app = create_app("ingest", str(INGEST_SOURCE), "http")  # type: ignore[no-untyped-call]
+        client = app.test_client()
         body = make_bodies(5, 1)[0]
         headers = {"Content-Type": "application/json", "Origin": ORIGIN}
         with contextlib.redirect_stdout(io.StringIO()):

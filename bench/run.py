@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -15,18 +16,21 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from bench import cold_start, cost, load, profiling, report
+from bench import cold_start, cost_inputs, load, profiling, relay_bench, report
+from bench.cost import FunctionUse
 from bench.procstat import cpu_seconds
 from bench.servers import (
     BASELINE_SOURCE,
     DIRECT_SOURCE,
     INGEST_SOURCE,
+    PROJECT,
     ServerSettings,
     function_server,
     ingest_env,
     start_pubsub,
 )
 from bench.workload import BATCH_SIZES, make_bodies
+from tests.support.emulators import Emulator
 from tests.support.processes import ROOT, ServerProcess
 
 RESULTS = Path(__file__).with_name("results")
@@ -42,28 +46,61 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=8, help="gunicorn threads (both)")
     parser.add_argument("--cold-repetitions", type=int, default=5)
     parser.add_argument("--no-profile", action="store_true", help="skip the py-spy profile")
+    parser.add_argument(
+        "--no-toggle", action="store_true", help="skip the rerun with twice the workers"
+    )
+    parser.add_argument(
+        "--relay-process",
+        metavar="MODULE:FACTORY",
+        help="measure the relay in-process: FACTORY() returns process(message_data: bytes)",
+    )
+    parser.add_argument("--relay-messages", type=int, default=300, help="messages per batch size")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
     return parser.parse_args(argv)
+
+
+def _servers(
+    settings: ServerSettings, env: dict[str, str], stack: ExitStack
+) -> dict[str, ServerProcess]:
+    """Baseline, shipped ingest and the direct-publish variant, started under ``settings``."""
+    direct_env = {**env, "PYTHONPATH": str(ROOT)}
+    servers = {
+        "baseline": function_server(BASELINE_SOURCE, "baseline", {}, settings),
+        "ingest": function_server(INGEST_SOURCE, "ingest", env, settings),
+        "ingest-direct": function_server(DIRECT_SOURCE, "ingest", direct_env, settings),
+    }
+    for server in servers.values():
+        server.start()
+        stack.callback(server.stop)
+    return servers
 
 
 def _load_runs(
     servers: dict[str, ServerProcess],
     emulator_pid: int,
     args: argparse.Namespace,
+    batch_sizes: tuple[int, ...] = BATCH_SIZES,
 ) -> list[dict[str, Any]]:
+    """Each function at each batch size, in turn, with the same wrk settings."""
     rows = []
-    for size in BATCH_SIZES:
+    for size in batch_sizes:
         bodies = make_bodies(size, BODIES_PER_SIZE)
         for name, server in servers.items():
             assert server.process is not None
             pid = server.process.pid
             load.run_wrk(
-                server.url, bodies, connections=args.connections, seconds=args.warmup,
+                server.url,
+                bodies,
+                connections=args.connections,
+                seconds=args.warmup,
                 server_pid=pid,
             )
             emulator_before = cpu_seconds(emulator_pid)
             result = load.run_wrk(
-                server.url, bodies, connections=args.connections, seconds=args.seconds,
+                server.url,
+                bodies,
+                connections=args.connections,
+                seconds=args.seconds,
                 server_pid=pid,
             )
             emulator_cpu = cpu_seconds(emulator_pid) - emulator_before
@@ -73,6 +110,33 @@ def _load_runs(
             rows.append(row)
             print(report.load_line(row), flush=True)
     return report.with_ratios(rows)
+
+
+def _relay(
+    args: argparse.Namespace, pubsub_host: str, stack: ExitStack
+) -> tuple[dict[str, Any], dict[int, FunctionUse] | None]:
+    """The relay's in-process figures per batch size, when a relay callable is given."""
+    if not args.relay_process:
+        return {"status": "pending: run with --relay-process MODULE:FACTORY"}, None
+    firestore = Emulator("firestore", project=PROJECT).start()
+    stack.callback(firestore.stop)
+    os.environ.update(
+        {
+            "GOOGLE_CLOUD_PROJECT": PROJECT,
+            "PUBSUB_EMULATOR_HOST": pubsub_host,
+            "FIRESTORE_EMULATOR_HOST": firestore.host,
+        }
+    )
+    process = relay_bench.load_process(args.relay_process)
+    figures: dict[str, Any] = {"status": "measured", "process": args.relay_process}
+    uses = {}
+    for size in BATCH_SIZES:
+        result = relay_bench.measure(
+            process, relay_bench.client_batch_messages(size, args.relay_messages)
+        )
+        figures[f"batch_{size}"] = result.as_json()
+        uses[size] = result.function_use(args.connections)
+    return figures, uses
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,22 +161,27 @@ def main(argv: list[str] | None = None) -> int:
         stack.callback(emulator.stop)
         assert emulator.process is not None
         env = ingest_env(emulator)
-        direct_env = {**env, "PYTHONPATH": str(ROOT)}
-        servers = {
-            "baseline": function_server(BASELINE_SOURCE, "baseline", {}, settings),
-            "ingest": function_server(INGEST_SOURCE, "ingest", env, settings),
-            "ingest-direct": function_server(DIRECT_SOURCE, "ingest", direct_env, settings),
-        }
-        for server in servers.values():
-            server.start()
-            stack.callback(server.stop)
-        print(f"load: {settings.label()}, {args.connections} connections, {args.seconds:g} s")
-        results["load"] = _load_runs(servers, emulator.process.pid, args)
-        if not args.no_profile:
-            results["profile"] = profiling.profile_server(
-                servers["ingest"], make_bodies(5, BODIES_PER_SIZE), args.connections
+        with ExitStack() as servers_stack:
+            servers = _servers(settings, env, servers_stack)
+            print(f"load: {settings.label()}, {args.connections} connections, {args.seconds:g} s")
+            results["load"] = _load_runs(servers, emulator.process.pid, args)
+            if not args.no_profile:
+                results["profile"] = profiling.profile_server(
+                    servers["ingest"], make_bodies(5, BODIES_PER_SIZE), args.connections
+                )
+        if not args.no_toggle:
+            toggled = ServerSettings(
+                workers=settings.workers * 2, threads=max(1, settings.threads // 2)
             )
+            with ExitStack() as servers_stack:
+                servers = _servers(toggled, env, servers_stack)
+                print(f"load: {toggled.label()}, {args.connections} connections, batch 5")
+                results["toggle"] = {
+                    "server": toggled.label(),
+                    "load": _load_runs(servers, emulator.process.pid, args, batch_sizes=(5,)),
+                }
         results["breakdown"] = profiling.breakdown(env)
+        results["relay"], relay_use = _relay(args, emulator.host, stack)
         body = make_bodies(5, 1)[0]
         results["cold_start"] = cold_start.measure(
             [
@@ -123,20 +192,18 @@ def main(argv: list[str] | None = None) -> int:
             settings,
             repetitions=args.cold_repetitions,
         )
-    results["cost"] = cost.report_figures(results["load"])
-    results["relay"] = {"status": "pending: bench/relay_bench.py waits for the relay function"}
+    results["cost"] = cost_inputs.figures(results["load"], args.connections, relay_use)
     results["elapsed_seconds"] = round(time.monotonic() - started, 1)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     print()
     print(report.render(results))
-    print(f"\nwritten to {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}")
+    shown = args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output
+    print(f"\nwritten to {shown}")
     return 0
 
 
 def _cpus() -> int:
-    import os
-
     return len(os.sched_getaffinity(0))
 
 
