@@ -1,0 +1,44 @@
+"""The bench's request bodies are valid contract batches; profiles are grouped by layer."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from loyjoy_relay.catalogue import lookup
+from loyjoy_relay.events import parse_request
+
+from bench import profiling, workload
+
+
+def test_bench_event_names_are_in_the_catalogue() -> None:
+    """Every name the bench sends is a LoyJoy catalogue name, so ingest accepts it."""
+    assert all(lookup(name) is not None for name in workload.EVENT_NAMES)
+
+
+@pytest.mark.parametrize("size", workload.BATCH_SIZES)
+def test_bench_bodies_are_accepted_whole_by_ingest_parsing(size: int) -> None:
+    """Each body parses with no rejection into one client batch of ``size`` events."""
+    for body in workload.make_bodies(size, 20):
+        sent_at = json.loads(body)["sent_at"]
+        parsed = parse_request(body, received_at=sent_at, bot_allowed=lambda b: b == workload.BOT)
+        assert parsed.rejected == []
+        assert [len(batch.events) for batch in parsed.batches] == [size]
+
+
+def test_summarise_counts_each_sample_in_its_first_matching_layer() -> None:
+    """A stack through the Pub/Sub client counts as publishing even under gunicorn."""
+    folded = "\n".join(
+        [
+            "run (gunicorn/workers/gthread.py:1);"
+            "publish (google/cloud/pubsub_v1/publisher/client.py:9) 3",
+            "run (gunicorn/workers/gthread.py:1);wsgi_app (flask/app.py:2) 1",
+            "garbage line",
+        ]
+    )
+    summary = profiling.summarise(folded)
+    assert summary["samples"] == 4
+    assert summary["layers_percent"] == {
+        "publish: google-cloud-pubsub client + gRPC": 75.0,
+        "flask + functions-framework": 25.0,
+    }
