@@ -39,12 +39,18 @@ class LoadResult:
         """Server CPU (all its processes) per completed request."""
         return 1000 * self.server_cpu_seconds / max(self.requests, 1)
 
+    @property
+    def requests_per_server_core_second(self) -> float:
+        """Requests per second of server CPU: the rate one dedicated core would sustain."""
+        return 1000 / self.cpu_ms_per_request if self.requests else 0.0
+
     def as_json(self) -> dict[str, float]:
         """The figures, derived ones included."""
         return {
             **asdict(self),
             "requests_per_second": round(self.requests_per_second, 1),
             "cpu_ms_per_request": round(self.cpu_ms_per_request, 3),
+            "requests_per_server_core_second": round(self.requests_per_server_core_second, 1),
         }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 
@@ -11,6 +12,18 @@ def load_line(row: dict[str, Any]) -> str:
         f"  {row['function']:<14} batch {row['batch']:>2}: {row['requests_per_second']:>7.1f} req/s"
         f"  p50 {row['p50_ms']:.1f} ms  p99 {row['p99_ms']:.1f} ms  errors {row['errors']}"
     )
+
+
+def median_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of each figure over the rounds of one function at one batch size."""
+    merged: dict[str, Any] = {"function": rows[0]["function"], "batch": rows[0]["batch"]}
+    for key, value in rows[0].items():
+        if key not in merged and isinstance(value, int | float):
+            merged[key] = statistics.median(row[key] for row in rows)
+    merged["errors"] = sum(row["errors"] for row in rows)  # any error in any round shows
+    merged["rounds"] = len(rows)
+    merged["requests_per_second_each_round"] = [row["requests_per_second"] for row in rows]
+    return merged
 
 
 def with_ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -33,9 +46,10 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
 
 def _load_table(rows: list[dict[str, Any]]) -> str:
     headers = ["function", "batch", "req/s", "events/s", "p50 ms", "p99 ms", "ratio"]
-    headers += ["server CPU ms/req", "emulator CPU s", "errors"]
+    headers += ["server CPU ms/req", "req per server CPU-s", "emulator CPU s", "errors"]
     keys = ["function", "batch", "requests_per_second", "events_per_second", "p50_ms"]
-    keys += ["p99_ms", "ratio_to_baseline", "cpu_ms_per_request", "emulator_cpu_seconds", "errors"]
+    keys += ["p99_ms", "ratio_to_baseline", "cpu_ms_per_request"]
+    keys += ["requests_per_server_core_second", "emulator_cpu_seconds", "errors"]
     return _table(headers, [[row[key] for key in keys] for row in rows])
 
 
@@ -50,7 +64,7 @@ def render(results: dict[str, Any]) -> str:
         f"Machine: {results['machine']['cpus']} CPUs, Python {results['machine']['python']}. "
         f"Server: functions-framework (gunicorn), {settings['server']}; load: "
         f"{settings['load_generator']}, {settings['connections']} connections, "
-        f"{settings['seconds']:g} s per run.",
+        f"{settings['rounds']} interleaved runs of {settings['seconds']:g} s per row (medians).",
         "",
         "### Ingest vs baseline (same server, same concurrency)",
         "",

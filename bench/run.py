@@ -39,7 +39,8 @@ BODIES_PER_SIZE = 1000
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
-    parser.add_argument("--seconds", type=float, default=10.0, help="each measured run")
+    parser.add_argument("--seconds", type=float, default=5.0, help="each measured run")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved runs per pair")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured run before each")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (both)")
     parser.add_argument("--workers", type=int, default=1, help="gunicorn workers (both)")
@@ -81,35 +82,40 @@ def _load_runs(
     args: argparse.Namespace,
     batch_sizes: tuple[int, ...] = BATCH_SIZES,
 ) -> list[dict[str, Any]]:
-    """Each function at each batch size, in turn, with the same wrk settings."""
-    rows = []
-    for size in batch_sizes:
-        bodies = make_bodies(size, BODIES_PER_SIZE)
-        for name, server in servers.items():
-            assert server.process is not None
-            pid = server.process.pid
-            load.run_wrk(
-                server.url,
-                bodies,
-                connections=args.connections,
-                seconds=args.warmup,
-                server_pid=pid,
-            )
-            emulator_before = cpu_seconds(emulator_pid)
-            result = load.run_wrk(
-                server.url,
-                bodies,
-                connections=args.connections,
-                seconds=args.seconds,
-                server_pid=pid,
-            )
-            emulator_cpu = cpu_seconds(emulator_pid) - emulator_before
-            row = {"function": name, "batch": size, **result.as_json()}
-            row["events_per_second"] = round(result.requests_per_second * size, 1)
-            row["emulator_cpu_seconds"] = round(emulator_cpu, 2)
-            rows.append(row)
-            print(report.load_line(row), flush=True)
-    return report.with_ratios(rows)
+    """Each function at each batch size, interleaved over rounds; medians per pair.
+
+    The machine is shared, so a burst of someone else's work would blur a single long
+    run of one function: short runs taking turns, and their median, spread it evenly.
+    """
+    bodies = {size: make_bodies(size, BODIES_PER_SIZE) for size in batch_sizes}
+    runs: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    for round_number in range(args.rounds):
+        for size in batch_sizes:
+            for name, server in servers.items():
+                assert server.process is not None
+                pid = server.process.pid
+                if round_number == 0:
+                    load.run_wrk(
+                        server.url,
+                        bodies[size],
+                        connections=args.connections,
+                        seconds=args.warmup,
+                        server_pid=pid,
+                    )
+                emulator_before = cpu_seconds(emulator_pid)
+                result = load.run_wrk(
+                    server.url,
+                    bodies[size],
+                    connections=args.connections,
+                    seconds=args.seconds,
+                    server_pid=pid,
+                )
+                row = {"function": name, "batch": size, **result.as_json()}
+                row["events_per_second"] = round(result.requests_per_second * size, 1)
+                row["emulator_cpu_seconds"] = round(cpu_seconds(emulator_pid) - emulator_before, 2)
+                runs.setdefault((size, name), []).append(row)
+                print(f"  round {round_number + 1}:" + report.load_line(row), flush=True)
+    return report.with_ratios([report.median_row(rows) for rows in runs.values()])
 
 
 def _relay(
@@ -153,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
             "server": settings.label(),
             "connections": args.connections,
             "seconds": args.seconds,
+            "rounds": args.rounds,
             "load_generator": "wrk (1 thread, closed loop), loopback",
         },
     }

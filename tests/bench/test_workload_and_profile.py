@@ -42,3 +42,17 @@ def test_summarise_counts_each_sample_in_its_first_matching_layer() -> None:
         "publish: google-cloud-pubsub client + gRPC": 75.0,
         "flask + functions-framework": 25.0,
     }
+
+
+def test_rounds_merge_into_medians_with_every_error_kept() -> None:
+    """A row of several rounds holds each figure's median, the sum of errors, and the ratio."""
+    from bench import report
+
+    rounds = [
+        {"function": "ingest", "batch": 5, "requests_per_second": rps, "p99_ms": p99, "errors": e}
+        for rps, p99, e in [(100.0, 30.0, 0), (300.0, 90.0, 2), (200.0, 40.0, 0)]
+    ]
+    merged = report.median_row(rounds)
+    assert (merged["requests_per_second"], merged["p99_ms"], merged["errors"]) == (200.0, 40.0, 2)
+    baseline = {"function": "baseline", "batch": 5, "requests_per_second": 400.0}
+    assert report.with_ratios([baseline, merged])[1]["ratio_to_baseline"] == 0.5
