@@ -124,3 +124,36 @@ def measure(
         }
         results[target.name]["server_to_first_answer_ms"] = round(statistics.median(servers), 1)
     return results
+
+
+def import_profile(target: Target, top: int = 8) -> list[tuple[str, float]]:
+    """The slowest imports (cumulative ms) of the function module beyond the framework's."""
+    code = (
+        "import functions_framework, flask, sys; "
+        f"sys.path.insert(0, {str(target.source.parent)!r}); import main"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code],
+        env={**os.environ, **target.env},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    # -X importtime prints children before their parent; a top-level import has one space.
+    lines = [line.removeprefix("import time:").split("|") for line in completed.stderr.splitlines()]
+    rows = [
+        (parts[2].rstrip(), int(parts[1]))
+        for parts in lines
+        if len(parts) == 3 and parts[1].strip().isdigit()
+    ]
+    top_level = [i for i, (name, _) in enumerate(rows) if not name.startswith("  ")]
+    end = next(i for i in top_level if rows[i][0].strip() == "main")
+    start = max((i for i in top_level if i < end), default=-1) + 1
+    own = [(name.strip(), round(micros / 1000, 1)) for name, micros in rows[start : end + 1]]
+    own = [
+        item
+        for item, (name, _) in zip(own, rows[start : end + 1], strict=True)
+        if len(name) - len(name.lstrip()) <= 5
+    ]
+    return sorted(own, key=lambda item: -item[1])[:top]

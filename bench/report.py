@@ -9,7 +9,7 @@ from typing import Any
 def load_line(row: dict[str, Any]) -> str:
     """One progress line for a finished load run."""
     return (
-        f"  {row['function']:<14} batch {row['batch']:>2}: {row['requests_per_second']:>7.1f} req/s"
+        f"  {row['function']:<16} batch {row['batch']:>2}: {row['requests_per_second']:>7.1f} req/s"
         f"  p50 {row['p50_ms']:.1f} ms  p99 {row['p99_ms']:.1f} ms  errors {row['errors']}"
     )
 
@@ -111,6 +111,13 @@ def render(results: dict[str, Any]) -> str:
                 ],
             )
         )
+    imports = results.get("cold_start_imports", {}).get("ingest")
+    if imports:
+        parts += [
+            "",
+            "Slowest imports of the ingest module (cumulative ms, one run, `-X importtime`):",
+        ]
+        parts += ["", _table(["module", "ms"], imports)]
     money = results.get("cost")
     if money:
         parts += ["", "### Dollars per million events (list prices, before free tiers)", ""]

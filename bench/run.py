@@ -21,6 +21,7 @@ from bench.cost import FunctionUse
 from bench.procstat import cpu_seconds
 from bench.servers import (
     BASELINE_SOURCE,
+    COALESCED_SOURCE,
     DIRECT_SOURCE,
     INGEST_SOURCE,
     PROJECT,
@@ -69,6 +70,7 @@ def _servers(
         "baseline": function_server(BASELINE_SOURCE, "baseline", {}, settings),
         "ingest": function_server(INGEST_SOURCE, "ingest", env, settings),
         "ingest-direct": function_server(DIRECT_SOURCE, "ingest", direct_env, settings),
+        "ingest-coalesced": function_server(COALESCED_SOURCE, "ingest", direct_env, settings),
     }
     for server in servers.values():
         server.start()
@@ -199,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
             settings,
             repetitions=args.cold_repetitions,
         )
+        ingest_target = cold_start.Target("ingest", INGEST_SOURCE, "ingest", env)
+        results["cold_start_imports"] = {"ingest": cold_start.import_profile(ingest_target)}
     results["cost"] = cost_inputs.figures(results["load"], args.connections, relay_use)
     results["elapsed_seconds"] = round(time.monotonic() - started, 1)
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ TOPIC = "bench-events"
 BASELINE_SOURCE = ROOT / "bench" / "baseline" / "main.py"
 INGEST_SOURCE = ROOT / "functions" / "ingest" / "main.py"
 DIRECT_SOURCE = ROOT / "bench" / "variants" / "ingest_direct" / "main.py"
+COALESCED_SOURCE = ROOT / "bench" / "variants" / "ingest_coalesced" / "main.py"
 
 
 @dataclass(frozen=True)
