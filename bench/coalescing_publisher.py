@@ -11,6 +11,7 @@ Pub/Sub's limits of 1,000 messages and 10 MB per Publish request.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -18,6 +19,7 @@ from concurrent.futures import Future
 from google.api_core.exceptions import GoogleAPICallError
 from google.api_core.retry import Retry
 from google.cloud import pubsub_v1
+from google.pubsub_v1.services.publisher import PublisherClient as GapicPublisherClient
 from google.pubsub_v1.types import PubsubMessage
 from loyjoy_relay.errors import PublishError
 from loyjoy_relay.publishing import PUBLISH_DEADLINE_SECONDS, OutgoingMessage
@@ -27,8 +29,11 @@ class CoalescingPublisher:
     """Publishes concurrent requests' messages together; each caller waits for its own ids."""
 
     def __init__(self, project: str, topic: str, deadline: float = PUBLISH_DEADLINE_SECONDS):
-        self._api = pubsub_v1.PublisherClient().api  # the generated client, no batching
-        self._topic = self._api.topic_path(project, topic)
+        # The high-level client (it finds PUBSUB_EMULATOR_HOST by itself), called through
+        # the generated client's ``publish``, which it overrides with its batching one.
+        client = pubsub_v1.PublisherClient()
+        self._rpc = functools.partial(GapicPublisherClient.publish, client)
+        self._topic = client.topic_path(project, topic)
         self._deadline = deadline
         self._retry = Retry(initial=0.05, maximum=1.0, multiplier=2.0, timeout=deadline)
         self._lock = threading.Lock()
@@ -69,7 +74,7 @@ class CoalescingPublisher:
             for m in messages
         ]
         try:
-            response = self._api.publish(
+            response = self._rpc(
                 topic=self._topic, messages=request, retry=self._retry, timeout=self._deadline
             )
         except GoogleAPICallError as error:
