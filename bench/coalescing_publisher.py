@@ -7,41 +7,47 @@ Under load one RPC carries many requests' messages; alone, a request pays one RP
 no waiting. Every request still answers only after Pub/Sub acknowledged its messages.
 An RPC holds at most one request per server thread (8 x 64 KB bodies), far inside
 Pub/Sub's limits of 1,000 messages and 10 MB per Publish request.
+
+Pub/Sub requires one ordering key per Publish request, so messages of different clients
+can share an RPC only without ordering keys: ``keep_ordering_keys=False`` (what the bench
+variant uses) publishes them unordered, a design decision for the lead (DESIGN.md sets
+ordering key = client id). With ordering keys kept, only requests of the same client
+share an RPC, which under real traffic is almost never.
 """
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
+from dataclasses import replace
 
-from google.api_core.exceptions import GoogleAPICallError
-from google.api_core.retry import Retry
-from google.cloud import pubsub_v1
-from google.pubsub_v1.services.publisher import PublisherClient as GapicPublisherClient
-from google.pubsub_v1.types import PubsubMessage
 from loyjoy_relay.errors import PublishError
 from loyjoy_relay.publishing import PUBLISH_DEADLINE_SECONDS, OutgoingMessage
+
+from bench.direct_publisher import PublishRpc
 
 
 class CoalescingPublisher:
     """Publishes concurrent requests' messages together; each caller waits for its own ids."""
 
-    def __init__(self, project: str, topic: str, deadline: float = PUBLISH_DEADLINE_SECONDS):
-        # The high-level client (it finds PUBSUB_EMULATOR_HOST by itself), called through
-        # the generated client's ``publish``, which it overrides with its batching one.
-        client = pubsub_v1.PublisherClient()
-        self._rpc = functools.partial(GapicPublisherClient.publish, client)
-        self._topic = client.topic_path(project, topic)
-        self._deadline = deadline
-        self._retry = Retry(initial=0.05, maximum=1.0, multiplier=2.0, timeout=deadline)
+    def __init__(
+        self,
+        project: str,
+        topic: str,
+        deadline: float = PUBLISH_DEADLINE_SECONDS,
+        keep_ordering_keys: bool = True,
+    ):
+        self._rpc = PublishRpc(project, topic, deadline)
+        self._keep_ordering_keys = keep_ordering_keys
         self._lock = threading.Lock()
         self._queue: list[tuple[Sequence[OutgoingMessage], Future[list[str]]]] = []
         self._sending = False
 
     def publish_all(self, messages: Sequence[OutgoingMessage]) -> list[str]:
         """Publish every message; return their ids, or raise PublishError."""
+        if not self._keep_ordering_keys:
+            messages = [replace(message, ordering_key="") for message in messages]
         done: Future[list[str]] = Future()
         with self._lock:
             self._queue.append((messages, done))
@@ -50,7 +56,7 @@ class CoalescingPublisher:
         if leader:
             self._send_until_empty()
         try:
-            return done.result(timeout=self._deadline + 1.0)
+            return done.result(timeout=self._rpc.deadline + 1.0)
         except PublishError:
             raise
         except Exception as error:  # a timeout: not durable
@@ -68,21 +74,13 @@ class CoalescingPublisher:
             self._send(taken)
 
     def _send(self, taken: list[tuple[Sequence[OutgoingMessage], Future[list[str]]]]) -> None:
-        request = [
-            PubsubMessage(data=m.data, attributes=m.attributes, ordering_key=m.ordering_key)
-            for messages, _ in taken
-            for m in messages
-        ]
         try:
-            response = self._rpc(
-                topic=self._topic, messages=request, retry=self._retry, timeout=self._deadline
-            )
-        except GoogleAPICallError as error:
-            failure = PublishError(f"Pub/Sub did not accept the message: {type(error).__name__}")
+            ids = self._rpc.send([message for messages, _ in taken for message in messages])
+        except PublishError as failure:
             for _, done in taken:
                 done.set_exception(failure)
             return
-        ids, start = list(response.message_ids), 0
+        start = 0
         for messages, done in taken:
             done.set_result(ids[start : start + len(messages)])
             start += len(messages)

@@ -56,3 +56,49 @@ def test_rounds_merge_into_medians_with_every_error_kept() -> None:
     assert (merged["requests_per_second"], merged["p99_ms"], merged["errors"]) == (200.0, 40.0, 2)
     baseline = {"function": "baseline", "batch": 5, "requests_per_second": 400.0}
     assert report.with_ratios([baseline, merged])[1]["ratio_to_baseline"] == 0.5
+
+
+def test_report_renders_every_section_of_a_run() -> None:
+    """The printed report holds the load table, the cost tables and the pending relay note."""
+    from bench import cost, report
+
+    row = {
+        "function": "ingest",
+        "batch": 5,
+        "requests_per_second": 500.0,
+        "events_per_second": 2500.0,
+        "p50_ms": 10.0,
+        "p99_ms": 40.0,
+        "ratio_to_baseline": 0.5,
+        "cpu_ms_per_request": 1.0,
+        "requests_per_server_core_second": 1000.0,
+        "emulator_cpu_seconds": 0.5,
+        "errors": 0,
+    }
+    pipeline = cost.Pipeline(
+        batch=5,
+        ingest=cost.FunctionUse(cpu_seconds=0.001, wall_seconds=0.01),
+        relay=cost.FunctionUse(cpu_seconds=0.005, wall_seconds=0.06),
+        message_bytes=2500,
+    )
+    results = {
+        "machine": {"cpus": 2, "python": "3.11"},
+        "settings": {
+            "server": "1 worker x 8 threads",
+            "connections": 8,
+            "seconds": 5,
+            "rounds": 3,
+            "load_generator": "wrk",
+        },
+        "load": [row],
+        "cost": {
+            "per_million": {5: cost.price(pipeline.usage_per_million_events())},
+            "monthly": cost.comparison({5: pipeline}),
+            "note": "assumed relay",
+        },
+        "relay": {"status": "pending: no relay yet"},
+    }
+    text = report.render(results)
+    assert "| ingest | 5 | 500.0 | 2500.0 | 10.0 | 40.0 | 0.5 |" in text
+    assert "| 100,000,000 |" in text
+    assert "Relay: pending: no relay yet" in text

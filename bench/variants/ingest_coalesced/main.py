@@ -2,6 +2,8 @@
 
 The real service (``create_service(publisher=...)``) with the messages of concurrent
 requests sent together in one Publish RPC, so the bench can show what that would buy.
+Without ordering keys: Pub/Sub takes one ordering key per Publish request, so requests
+of different clients can share an RPC only unordered (see the publisher's docstring).
 """
 
 import flask
@@ -12,7 +14,9 @@ from loyjoy_relay.ingest_http import create_service
 from bench.coalescing_publisher import CoalescingPublisher
 
 _settings = IngestSettings.from_env()
-_service = create_service(CoalescingPublisher(_settings.project, _settings.topic))
+_service = create_service(
+    CoalescingPublisher(_settings.project, _settings.topic, keep_ordering_keys=False)
+)
 
 
 @functions_framework.http
