@@ -10,6 +10,7 @@ Two views, each the median of several fresh processes:
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import statistics
@@ -18,7 +19,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.servers import ServerSettings, function_server
@@ -30,12 +31,10 @@ import json, sys, time
 t0 = time.perf_counter()
 from functions_framework import create_app
 t1 = time.perf_counter()
-source, target, body, origin = sys.argv[1:5]
-app = create_app(target, source, "http")
+source, target, signature, body, headers = sys.argv[1:6]
+app = create_app(target, source, signature)
 t2 = time.perf_counter()
-status = app.test_client().post(
-    "/", data=body.encode(), headers={"Content-Type": "application/json", "Origin": origin}
-).status_code
+status = app.test_client().post("/", data=body.encode(), headers=json.loads(headers)).status_code
 t3 = time.perf_counter()
 print("COLD_JSON " + json.dumps({"framework_ms": (t1 - t0) * 1000, "module_ms": (t2 - t1) * 1000,
       "first_request_ms": (t3 - t2) * 1000, "status": status}))
@@ -50,12 +49,42 @@ class Target:
     source: Path
     target: str
     env: dict[str, str]
+    signature: str = "http"  # or "cloudevent" (then give ``body`` and ``headers``)
+    body: bytes | None = None  # the first request's body; None: the run's ingest body
+    headers: dict[str, str] = field(
+        default_factory=lambda: {"Content-Type": "application/json", "Origin": ORIGIN}
+    )
+
+
+def pubsub_cloudevent(message_data: bytes, attributes: dict[str, str] | None = None) -> bytes:
+    """A structured-mode CloudEvent as a Pub/Sub push delivers it to a CloudEvent function.
+
+    Use with ``headers={"Content-Type": "application/cloudevents+json"}`` for the relay.
+    """
+    return json.dumps(
+        {
+            "specversion": "1.0",
+            "type": "google.cloud.pubsub.topic.v1.messagePublished",
+            "source": "//pubsub.googleapis.com/projects/bench-project/topics/bench-events",
+            "id": "cold-start-1",
+            "datacontenttype": "application/json",
+            "data": {
+                "message": {
+                    "data": base64.b64encode(message_data).decode(),
+                    "attributes": attributes or {},
+                    "messageId": "cold-start-1",
+                },
+                "subscription": "projects/bench-project/subscriptions/bench-relay",
+            },
+        }
+    ).encode()
 
 
 def _probe_once(target: Target, body: bytes) -> dict[str, float]:
     started = time.perf_counter()
+    args = [str(target.source), target.target, target.signature, body.decode()]
     completed = subprocess.run(
-        [sys.executable, "-c", _PROBE, str(target.source), target.target, body.decode(), ORIGIN],
+        [sys.executable, "-c", _PROBE, *args, json.dumps(target.headers)],
         env={**os.environ, **target.env},
         capture_output=True,
         text=True,
@@ -70,13 +99,8 @@ def _probe_once(target: Target, body: bytes) -> dict[str, float]:
     return {**figures, "process_ms": wall_ms}
 
 
-def _post(url: str, body: bytes) -> int | None:
-    request = urllib.request.Request(
-        url,
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/json", "Origin": ORIGIN},
-    )
+def _post(url: str, body: bytes, headers: dict[str, str]) -> int | None:
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return int(response.status)
@@ -87,7 +111,9 @@ def _post(url: str, body: bytes) -> int | None:
 
 
 def _server_once(target: Target, body: bytes, settings: ServerSettings) -> float:
-    server = function_server(target.source, target.target, target.env, settings)
+    server = function_server(
+        target.source, target.target, target.env, settings, signature=target.signature
+    )
     args = [arg.replace("{port}", str(server.port)) for arg in server.args]
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -98,7 +124,7 @@ def _server_once(target: Target, body: bytes, settings: ServerSettings) -> float
         start_new_session=True,
     )
     try:
-        while (status := _post(server.url, body)) is None:
+        while (status := _post(server.url, body, target.headers)) is None:
             if process.poll() is not None or time.perf_counter() - started > 60:
                 raise RuntimeError(f"{target.name} did not start")
             time.sleep(0.005)  # polling the port: nothing to wait on but the socket
@@ -116,8 +142,9 @@ def measure(
     """Median cold-start figures per target, over ``repetitions`` fresh processes each."""
     results: dict[str, dict[str, float]] = {}
     for target in targets:
-        probes = [_probe_once(target, body) for _ in range(repetitions)]
-        servers = [_server_once(target, body, settings) for _ in range(repetitions)]
+        first = target.body if target.body is not None else body
+        probes = [_probe_once(target, first) for _ in range(repetitions)]
+        servers = [_server_once(target, first, settings) for _ in range(repetitions)]
         results[target.name] = {
             key: round(statistics.median(probe[key] for probe in probes), 1)
             for key in ("framework_ms", "module_ms", "first_request_ms", "process_ms")

@@ -35,6 +35,7 @@ from tests.support.emulators import Emulator
 from tests.support.processes import ROOT, ServerProcess
 
 RESULTS = Path(__file__).with_name("results")
+RELAY_SOURCE = ROOT / "functions" / "relay" / "main.py"
 BODIES_PER_SIZE = 1000
 
 
@@ -55,6 +56,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "--relay-process",
         metavar="MODULE:FACTORY",
         help="measure the relay in-process: FACTORY() returns process(message_data: bytes)",
+    )
+    parser.add_argument(
+        "--relay-cold-start",
+        action="store_true",
+        help="also cold-start functions/relay/main.py (set its GA4_* variables first)",
     )
     parser.add_argument("--relay-messages", type=int, default=300, help="messages per batch size")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
@@ -120,21 +126,61 @@ def _load_runs(
     return report.with_ratios([report.median_row(rows) for rows in runs.values()])
 
 
+class RelayEnvironment:
+    """The relay's emulators: Pub/Sub (running) and Firestore, started on first use."""
+
+    def __init__(self, pubsub_host: str, stack: ExitStack) -> None:
+        self._pubsub_host = pubsub_host
+        self._stack = stack
+        self._firestore: Emulator | None = None
+
+    def variables(self) -> dict[str, str]:
+        """Start Firestore if needed; set and return the variables the relay reads."""
+        if self._firestore is None:
+            self._firestore = Emulator("firestore", project=PROJECT).start()
+            self._stack.callback(self._firestore.stop)
+        variables = {
+            "GOOGLE_CLOUD_PROJECT": PROJECT,
+            "PUBSUB_EMULATOR_HOST": self._pubsub_host,
+            "FIRESTORE_EMULATOR_HOST": self._firestore.host,
+        }
+        os.environ.update(variables)  # for a relay built in this process
+        return variables
+
+
+def _cold_targets(
+    args: argparse.Namespace, env: dict[str, str], relay_env: RelayEnvironment
+) -> list[cold_start.Target]:
+    """Baseline and ingest; the relay too with --relay-cold-start (GA4_* set by the caller)."""
+    targets = [
+        cold_start.Target("baseline", BASELINE_SOURCE, "baseline", {}),
+        cold_start.Target("ingest", INGEST_SOURCE, "ingest", env),
+    ]
+    if args.relay_cold_start and not RELAY_SOURCE.is_file():
+        print(f"--relay-cold-start: no {RELAY_SOURCE.relative_to(ROOT)} yet, skipped")
+    elif args.relay_cold_start:
+        message = relay_bench.client_batch_messages(5, 1)[0]
+        targets.append(
+            cold_start.Target(
+                "relay",
+                RELAY_SOURCE,
+                "relay",
+                relay_env.variables(),
+                signature="cloudevent",
+                body=cold_start.pubsub_cloudevent(message),
+                headers={"Content-Type": "application/cloudevents+json"},
+            )
+        )
+    return targets
+
+
 def _relay(
-    args: argparse.Namespace, pubsub_host: str, stack: ExitStack
+    args: argparse.Namespace, relay_env: RelayEnvironment
 ) -> tuple[dict[str, Any], dict[int, FunctionUse] | None]:
     """The relay's in-process figures per batch size, when a relay callable is given."""
     if not args.relay_process:
         return {"status": "pending: run with --relay-process MODULE:FACTORY"}, None
-    firestore = Emulator("firestore", project=PROJECT).start()
-    stack.callback(firestore.stop)
-    os.environ.update(
-        {
-            "GOOGLE_CLOUD_PROJECT": PROJECT,
-            "PUBSUB_EMULATOR_HOST": pubsub_host,
-            "FIRESTORE_EMULATOR_HOST": firestore.host,
-        }
-    )
+    relay_env.variables()
     process = relay_bench.load_process(args.relay_process)
     figures: dict[str, Any] = {"status": "measured", "process": args.relay_process}
     uses = {}
@@ -190,13 +236,11 @@ def main(argv: list[str] | None = None) -> int:
                     "load": _load_runs(servers, emulator.process.pid, args, batch_sizes=(5,)),
                 }
         results["breakdown"] = profiling.breakdown(env)
-        results["relay"], relay_use = _relay(args, emulator.host, stack)
+        relay_env = RelayEnvironment(emulator.host, stack)
+        results["relay"], relay_use = _relay(args, relay_env)
         body = make_bodies(5, 1)[0]
         results["cold_start"] = cold_start.measure(
-            [
-                cold_start.Target("baseline", BASELINE_SOURCE, "baseline", {}),
-                cold_start.Target("ingest", INGEST_SOURCE, "ingest", env),
-            ],
+            _cold_targets(args, env, relay_env),
             body,
             settings,
             repetitions=args.cold_repetitions,

@@ -64,7 +64,11 @@ def ingest_env(emulator: Emulator) -> dict[str, str]:
 
 
 def function_server(
-    source: Path, target: str, env: dict[str, str], settings: ServerSettings
+    source: Path,
+    target: str,
+    env: dict[str, str],
+    settings: ServerSettings,
+    signature: str = "http",
 ) -> ServerProcess:
     """A functions-framework process (not debug: gunicorn) serving ``target``."""
     return ServerProcess(
@@ -72,7 +76,7 @@ def function_server(
             str(FUNCTIONS_FRAMEWORK),
             f"--source={source}",
             f"--target={target}",
-            "--signature-type=http",
+            f"--signature-type={signature}",
             "--host=127.0.0.1",
             "--port={port}",
         ],
