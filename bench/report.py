@@ -163,6 +163,17 @@ def render(results: dict[str, Any]) -> str:
             )
         )
         parts += ["", money["note"]]
+    e2e = results.get("end_to_end")
+    if e2e and "status" in e2e:
+        parts += ["", f"End to end: {e2e['status']}"]
+    elif e2e:
+        parts += ["", "### End to end (POST to ingest → event in the GA4 stand-in)", ""]
+        parts.append(
+            _table(
+                ["batches sent", "arrived", "p50 ms", "p99 ms", "max ms"],
+                [[e2e["sent"], e2e["arrived"], e2e["p50_ms"], e2e["p99_ms"], e2e["max_ms"]]],
+            )
+        )
     relay = results.get("relay")
     if relay and relay.get("status") == "measured":
         parts += ["", f"### Relay in-process ({relay['process']})", ""]

@@ -16,7 +16,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from bench import cold_start, cost_inputs, load, profiling, relay_bench, report
+from bench import cold_start, cost_inputs, end_to_end, load, profiling, relay_bench, report
 from bench.cost import FunctionUse
 from bench.procstat import cpu_seconds
 from bench.servers import (
@@ -62,6 +62,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="also cold-start functions/relay/main.py (set its GA4_* variables first)",
     )
+    parser.add_argument("--e2e-ingest", metavar="URL", help="ingest of a running pipeline")
+    parser.add_argument("--e2e-sink", metavar="URL", help="its GA4 stand-in (ga4 sink)")
+    parser.add_argument("--e2e-batches", type=int, default=200, help="batches of 5, at 20/s")
     parser.add_argument("--relay-messages", type=int, default=300, help="messages per batch size")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
     return parser.parse_args(argv)
@@ -247,6 +250,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         ingest_target = cold_start.Target("ingest", INGEST_SOURCE, "ingest", env)
         results["cold_start_imports"] = {"ingest": cold_start.import_profile(ingest_target)}
+    if args.e2e_ingest and args.e2e_sink:
+        results["end_to_end"] = end_to_end.measure(
+            args.e2e_ingest, args.e2e_sink, batches=args.e2e_batches
+        ).as_json()
+    else:
+        results["end_to_end"] = {"status": "pending: run with --e2e-ingest URL --e2e-sink URL"}
     results["cost"] = cost_inputs.figures(results["load"], args.connections, relay_use)
     results["elapsed_seconds"] = round(time.monotonic() - started, 1)
     args.output.parent.mkdir(parents=True, exist_ok=True)
