@@ -16,26 +16,31 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from bench import cold_start, cost_inputs, end_to_end, load, profiling, relay_bench, report
-from bench.cost import FunctionUse
+from bench import (
+    breakdown,
+    cold_start,
+    cost_inputs,
+    end_to_end,
+    load,
+    profiling,
+    report,
+)
 from bench.procstat import cpu_seconds
+from bench.relay_hooks import RelayEnvironment, relay_cold_target, relay_figures
 from bench.servers import (
     BASELINE_SOURCE,
     COALESCED_SOURCE,
     DIRECT_SOURCE,
     INGEST_SOURCE,
-    PROJECT,
     ServerSettings,
     function_server,
     ingest_env,
     start_pubsub,
 )
 from bench.workload import BATCH_SIZES, make_bodies
-from tests.support.emulators import Emulator
 from tests.support.processes import ROOT, ServerProcess
 
 RESULTS = Path(__file__).with_name("results")
-RELAY_SOURCE = ROOT / "functions" / "relay" / "main.py"
 BODIES_PER_SIZE = 1000
 
 
@@ -129,71 +134,16 @@ def _load_runs(
     return report.with_ratios([report.median_row(rows) for rows in runs.values()])
 
 
-class RelayEnvironment:
-    """The relay's emulators: Pub/Sub (running) and Firestore, started on first use."""
-
-    def __init__(self, pubsub_host: str, stack: ExitStack) -> None:
-        self._pubsub_host = pubsub_host
-        self._stack = stack
-        self._firestore: Emulator | None = None
-
-    def variables(self) -> dict[str, str]:
-        """Start Firestore if needed; set and return the variables the relay reads."""
-        if self._firestore is None:
-            self._firestore = Emulator("firestore", project=PROJECT).start()
-            self._stack.callback(self._firestore.stop)
-        variables = {
-            "GOOGLE_CLOUD_PROJECT": PROJECT,
-            "PUBSUB_EMULATOR_HOST": self._pubsub_host,
-            "FIRESTORE_EMULATOR_HOST": self._firestore.host,
-        }
-        os.environ.update(variables)  # for a relay built in this process
-        return variables
-
-
 def _cold_targets(
     args: argparse.Namespace, env: dict[str, str], relay_env: RelayEnvironment
 ) -> list[cold_start.Target]:
-    """Baseline and ingest; the relay too with --relay-cold-start (GA4_* set by the caller)."""
+    """Baseline and ingest; the relay too with --relay-cold-start."""
     targets = [
         cold_start.Target("baseline", BASELINE_SOURCE, "baseline", {}),
         cold_start.Target("ingest", INGEST_SOURCE, "ingest", env),
     ]
-    if args.relay_cold_start and not RELAY_SOURCE.is_file():
-        print(f"--relay-cold-start: no {RELAY_SOURCE.relative_to(ROOT)} yet, skipped")
-    elif args.relay_cold_start:
-        message = relay_bench.client_batch_messages(5, 1)[0]
-        targets.append(
-            cold_start.Target(
-                "relay",
-                RELAY_SOURCE,
-                "relay",
-                relay_env.variables(),
-                signature="cloudevent",
-                body=cold_start.pubsub_cloudevent(message),
-                headers={"Content-Type": "application/cloudevents+json"},
-            )
-        )
-    return targets
-
-
-def _relay(
-    args: argparse.Namespace, relay_env: RelayEnvironment
-) -> tuple[dict[str, Any], dict[int, FunctionUse] | None]:
-    """The relay's in-process figures per batch size, when a relay callable is given."""
-    if not args.relay_process:
-        return {"status": "pending: run with --relay-process MODULE:FACTORY"}, None
-    relay_env.variables()
-    process = relay_bench.load_process(args.relay_process)
-    figures: dict[str, Any] = {"status": "measured", "process": args.relay_process}
-    uses = {}
-    for size in BATCH_SIZES:
-        result = relay_bench.measure(
-            process, relay_bench.client_batch_messages(size, args.relay_messages)
-        )
-        figures[f"batch_{size}"] = result.as_json()
-        uses[size] = result.function_use(args.connections)
-    return figures, uses
+    relay = relay_cold_target(relay_env) if args.relay_cold_start else None
+    return targets if relay is None else [*targets, relay]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -238,9 +188,11 @@ def main(argv: list[str] | None = None) -> int:
                     "server": toggled.label(),
                     "load": _load_runs(servers, emulator.process.pid, args, batch_sizes=(5,)),
                 }
-        results["breakdown"] = profiling.breakdown(env)
+        results["breakdown"] = breakdown.measure(env)
         relay_env = RelayEnvironment(emulator.host, stack)
-        results["relay"], relay_use = _relay(args, relay_env)
+        results["relay"], relay_use = relay_figures(
+            args.relay_process, args.relay_messages, args.connections, relay_env
+        )
         body = make_bodies(5, 1)[0]
         results["cold_start"] = cold_start.measure(
             _cold_targets(args, env, relay_env),
