@@ -1,7 +1,7 @@
 """``make bench``: ingest vs baseline under load, cold starts, profile, and the cost model.
 
 Prints a table and writes everything to ``bench/results/latest.json``. Bounded: about
-four minutes on a 2-core machine with the defaults. See bench/README.md.
+five minutes on a 2-core machine with the defaults. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -146,6 +146,33 @@ def _cold_targets(
     return targets if relay is None else [*targets, relay]
 
 
+def _load_sections(
+    args: argparse.Namespace, settings: ServerSettings, env: dict[str, str], emulator_pid: int
+) -> dict[str, Any]:
+    """The load table, the profile under load, and the table with the toggled settings."""
+    sections: dict[str, Any] = {}
+    with ExitStack() as stack:
+        servers = _servers(settings, env, stack)
+        print(f"load: {settings.label()}, {args.connections} connections, {args.seconds:g} s")
+        sections["load"] = _load_runs(servers, emulator_pid, args)
+        if not args.no_profile:
+            sections["profile"] = profiling.profile_server(
+                servers["ingest"], make_bodies(5, BODIES_PER_SIZE), args.connections
+            )
+    if not args.no_toggle:
+        toggled = ServerSettings(
+            workers=settings.workers * 2, threads=max(1, settings.threads // 2)
+        )
+        with ExitStack() as stack:
+            servers = _servers(toggled, env, stack)
+            print(f"load: {toggled.label()}, {args.connections} connections, batch 5")
+            sections["toggle"] = {
+                "server": toggled.label(),
+                "load": _load_runs(servers, emulator_pid, args, batch_sizes=(5,)),
+            }
+    return sections
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every measurement and print the table."""
     args = _arguments(argv)
@@ -169,25 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         stack.callback(emulator.stop)
         assert emulator.process is not None
         env = ingest_env(emulator)
-        with ExitStack() as servers_stack:
-            servers = _servers(settings, env, servers_stack)
-            print(f"load: {settings.label()}, {args.connections} connections, {args.seconds:g} s")
-            results["load"] = _load_runs(servers, emulator.process.pid, args)
-            if not args.no_profile:
-                results["profile"] = profiling.profile_server(
-                    servers["ingest"], make_bodies(5, BODIES_PER_SIZE), args.connections
-                )
-        if not args.no_toggle:
-            toggled = ServerSettings(
-                workers=settings.workers * 2, threads=max(1, settings.threads // 2)
-            )
-            with ExitStack() as servers_stack:
-                servers = _servers(toggled, env, servers_stack)
-                print(f"load: {toggled.label()}, {args.connections} connections, batch 5")
-                results["toggle"] = {
-                    "server": toggled.label(),
-                    "load": _load_runs(servers, emulator.process.pid, args, batch_sizes=(5,)),
-                }
+        results.update(_load_sections(args, settings, env, emulator.process.pid))
         results["breakdown"] = breakdown.measure(env)
         relay_env = RelayEnvironment(emulator.host, stack)
         results["relay"], relay_use = relay_figures(
