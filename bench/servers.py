@@ -1,0 +1,84 @@
+"""The processes a bench run needs: the Pub/Sub emulator and functions under the server.
+
+Reuses the test suite's process helpers (``tests/support``) rather than copying them.
+Both functions run under functions-framework's production server (gunicorn, non-debug)
+with the same explicit settings, so the only difference between them is the function.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.workload import BOT, ORIGIN
+from tests.support.emulators import Emulator, gcloud_has
+from tests.support.processes import FUNCTIONS_FRAMEWORK, ROOT, ServerProcess
+
+PROJECT = "bench-project"
+TOPIC = "bench-events"
+BASELINE_SOURCE = ROOT / "bench" / "baseline" / "main.py"
+INGEST_SOURCE = ROOT / "functions" / "ingest" / "main.py"
+DIRECT_SOURCE = ROOT / "bench" / "variants" / "ingest_direct" / "main.py"
+COALESCED_SOURCE = ROOT / "bench" / "variants" / "ingest_coalesced" / "main.py"
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """functions-framework's gunicorn knobs (read by it from WORKERS and THREADS)."""
+
+    workers: int = 1
+    threads: int = 8
+
+    def env(self) -> dict[str, str]:
+        """The environment that sets them."""
+        return {"WORKERS": str(self.workers), "THREADS": str(self.threads)}
+
+    def label(self) -> str:
+        """How the table names them."""
+        return f"{self.workers} worker x {self.threads} threads"
+
+
+def start_pubsub() -> Emulator:
+    """A started Pub/Sub emulator holding the bench topic (no subscription: see README)."""
+    if not gcloud_has("pubsub"):
+        raise SystemExit("the Pub/Sub emulator is not installed (see tests/support/emulators.py)")
+    emulator = Emulator("pubsub", project=PROJECT).start()
+    os.environ["PUBSUB_EMULATOR_HOST"] = emulator.host
+    from google.cloud import pubsub_v1
+
+    publisher = pubsub_v1.PublisherClient()
+    publisher.create_topic(name=publisher.topic_path(PROJECT, TOPIC))
+    return emulator
+
+
+def ingest_env(emulator: Emulator) -> dict[str, str]:
+    """The ingest function's configuration for the bench."""
+    return {
+        "GOOGLE_CLOUD_PROJECT": PROJECT,
+        "RELAY_TOPIC": TOPIC,
+        "ALLOWED_ORIGINS": ORIGIN,
+        "ALLOWED_BOT_IDS": BOT,
+        "PUBSUB_EMULATOR_HOST": emulator.host,
+    }
+
+
+def function_server(
+    source: Path,
+    target: str,
+    env: dict[str, str],
+    settings: ServerSettings,
+    signature: str = "http",
+) -> ServerProcess:
+    """A functions-framework process (not debug: gunicorn) serving ``target``."""
+    return ServerProcess(
+        [
+            str(FUNCTIONS_FRAMEWORK),
+            f"--source={source}",
+            f"--target={target}",
+            f"--signature-type={signature}",
+            "--host=127.0.0.1",
+            "--port={port}",
+        ],
+        {**env, **settings.env()},
+    )
