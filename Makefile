@@ -31,7 +31,7 @@ typecheck: install
 	$(BIN)/mypy
 
 browser:
-	@bash infra/ensure-chromium.sh
+	@bash infra/ensure-debian-package.sh chromium chromium
 
 # Offline Terraform checks (providers cannot be downloaded here); tests/deploy parses the HCL
 # and runs checkov.
@@ -50,6 +50,7 @@ test: install browser check terraform-check
 	$(BIN)/pytest
 
 bench: install
+	@bash infra/ensure-debian-package.sh wrk wrk
 	$(BIN)/python -m bench.run
 
 stage: install

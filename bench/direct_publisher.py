@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from google.api_core.exceptions import GoogleAPICallError
 from google.api_core.retry import Retry
-from google.cloud import pubsub_v1
+from google.cloud import pubsub_v1  # type: ignore[attr-defined]
 from google.pubsub_v1.services.publisher import PublisherClient as GapicPublisherClient
 from google.pubsub_v1.types import PubsubMessage
 from loyjoy_relay.errors import PublishError

@@ -1,13 +1,15 @@
 """Wiring for the relay, which is built elsewhere: its emulators, cold start and bench.
 
-Everything here is used only when ``bench.run`` is given ``--relay-process`` or
-``--relay-cold-start``; see bench/README.md.
+``bench.run`` measures the shipped relay by default (``bench.relay_factory:create``); see
+bench/README.md.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 from bench import cold_start, relay_bench
@@ -15,7 +17,7 @@ from bench.cost import FunctionUse
 from bench.servers import PROJECT
 from bench.workload import BATCH_SIZES
 from tests.support.emulators import Emulator
-from tests.support.processes import ROOT
+from tests.support.processes import ROOT, ServerProcess
 
 RELAY_SOURCE = ROOT / "functions" / "relay" / "main.py"
 
@@ -27,16 +29,32 @@ class RelayEnvironment:
         self._pubsub_host = pubsub_host
         self._stack = stack
         self._firestore: Emulator | None = None
+        self._sink: ServerProcess | None = None
+
+    @property
+    def firestore(self) -> Emulator:
+        """The Firestore emulator (started on first use)."""
+        self.variables()
+        assert self._firestore is not None
+        return self._firestore
 
     def variables(self) -> dict[str, str]:
-        """Start Firestore if needed; set and return the variables the relay reads."""
+        """Start Firestore and a GA4 stand-in if needed; set and return the relay's variables."""
         if self._firestore is None:
             self._firestore = Emulator("firestore", project=PROJECT).start()
             self._stack.callback(self._firestore.stop)
+        if self._sink is None:
+            # In its own process, so that its CPU is not counted as the relay's.
+            cli = Path(sys.executable).parent / "loyjoy-relay"
+            self._sink = ServerProcess([str(cli), "ga4", "sink", "--port", "{port}"], {}).start()
+            self._stack.callback(self._sink.stop)
         variables = {
             "GOOGLE_CLOUD_PROJECT": PROJECT,
             "PUBSUB_EMULATOR_HOST": self._pubsub_host,
             "FIRESTORE_EMULATOR_HOST": self._firestore.host,
+            "GA4_MEASUREMENT_ID": "G-BENCH12345",
+            "GA4_API_SECRET": "bench-secret",
+            "GA4_ENDPOINT": self._sink.url,
         }
         os.environ.update(variables)  # for a relay built in this process
         return variables
@@ -44,9 +62,6 @@ class RelayEnvironment:
 
 def relay_cold_target(relay_env: RelayEnvironment) -> cold_start.Target | None:
     """The relay as a cold-start target (its GA4_* variables set by the caller), if built."""
-    if not RELAY_SOURCE.is_file():
-        print(f"--relay-cold-start: no {RELAY_SOURCE.relative_to(ROOT)} yet, skipped")
-        return None
     message = relay_bench.client_batch_messages(5, 1)[0]
     return cold_start.Target(
         "relay",

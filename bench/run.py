@@ -30,7 +30,6 @@ from bench.relay_hooks import RelayEnvironment, relay_cold_target, relay_figures
 from bench.servers import (
     BASELINE_SOURCE,
     COALESCED_SOURCE,
-    DIRECT_SOURCE,
     INGEST_SOURCE,
     ServerSettings,
     function_server,
@@ -60,14 +59,15 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--relay-process",
         metavar="MODULE:FACTORY",
-        help="measure the relay in-process: FACTORY() returns process(message_data: bytes)",
+        default="bench.relay_factory:create",
+        help="the relay measured in-process: FACTORY() returns process(message_data: bytes)",
     )
     parser.add_argument(
-        "--relay-cold-start",
-        action="store_true",
-        help="also cold-start functions/relay/main.py (set its GA4_* variables first)",
+        "--no-relay-cold-start", action="store_true", help="skip the relay's cold start"
     )
-    parser.add_argument("--e2e-ingest", metavar="URL", help="ingest of a running pipeline")
+    parser.add_argument(
+        "--e2e-ingest", metavar="URL", help="ingest of a running pipeline (default: start one)"
+    )
     parser.add_argument("--e2e-sink", metavar="URL", help="its GA4 stand-in (ga4 sink)")
     parser.add_argument("--e2e-batches", type=int, default=200, help="batches of 5, at 20/s")
     parser.add_argument("--relay-messages", type=int, default=300, help="messages per batch size")
@@ -78,12 +78,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 def _servers(
     settings: ServerSettings, env: dict[str, str], stack: ExitStack
 ) -> dict[str, ServerProcess]:
-    """Baseline, shipped ingest and the direct-publish variant, started under ``settings``."""
+    """Baseline, shipped ingest and the coalescing variant, started under ``settings``."""
     direct_env = {**env, "PYTHONPATH": str(ROOT)}
     servers = {
         "baseline": function_server(BASELINE_SOURCE, "baseline", {}, settings),
         "ingest": function_server(INGEST_SOURCE, "ingest", env, settings),
-        "ingest-direct": function_server(DIRECT_SOURCE, "ingest", direct_env, settings),
         "ingest-coalesced": function_server(COALESCED_SOURCE, "ingest", direct_env, settings),
     }
     for server in servers.values():
@@ -142,7 +141,7 @@ def _cold_targets(
         cold_start.Target("baseline", BASELINE_SOURCE, "baseline", {}),
         cold_start.Target("ingest", INGEST_SOURCE, "ingest", env),
     ]
-    relay = relay_cold_target(relay_env) if args.relay_cold_start else None
+    relay = None if args.no_relay_cold_start else relay_cold_target(relay_env)
     return targets if relay is None else [*targets, relay]
 
 
@@ -211,12 +210,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         ingest_target = cold_start.Target("ingest", INGEST_SOURCE, "ingest", env)
         results["cold_start_imports"] = {"ingest": cold_start.import_profile(ingest_target)}
-    if args.e2e_ingest and args.e2e_sink:
-        results["end_to_end"] = end_to_end.measure(
-            args.e2e_ingest, args.e2e_sink, batches=args.e2e_batches
-        ).as_json()
-    else:
-        results["end_to_end"] = {"status": "pending: run with --e2e-ingest URL --e2e-sink URL"}
+        if args.e2e_ingest and args.e2e_sink:
+            results["end_to_end"] = end_to_end.measure(
+                args.e2e_ingest, args.e2e_sink, batches=args.e2e_batches
+            ).as_json()
+        else:
+            results["end_to_end"] = end_to_end.measure_pipeline(
+                emulator, relay_env.firestore, batches=args.e2e_batches
+            )
     results["cost"] = cost_inputs.figures(results["load"], args.connections, relay_use)
     results["elapsed_seconds"] = round(time.monotonic() - started, 1)
     args.output.parent.mkdir(parents=True, exist_ok=True)

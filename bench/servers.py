@@ -11,15 +11,16 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from loyjoy_relay.devstack.emulators import Emulator, gcloud_has
+from loyjoy_relay.devstack.processes import FUNCTIONS_FRAMEWORK, ServerProcess
+
 from bench.workload import BOT, ORIGIN
-from tests.support.emulators import Emulator, gcloud_has
-from tests.support.processes import FUNCTIONS_FRAMEWORK, ROOT, ServerProcess
+from tests.support.processes import ROOT
 
 PROJECT = "bench-project"
 TOPIC = "bench-events"
 BASELINE_SOURCE = ROOT / "bench" / "baseline" / "main.py"
 INGEST_SOURCE = ROOT / "functions" / "ingest" / "main.py"
-DIRECT_SOURCE = ROOT / "bench" / "variants" / "ingest_direct" / "main.py"
 COALESCED_SOURCE = ROOT / "bench" / "variants" / "ingest_coalesced" / "main.py"
 
 
@@ -45,7 +46,7 @@ def start_pubsub() -> Emulator:
         raise SystemExit("the Pub/Sub emulator is not installed (see tests/support/emulators.py)")
     emulator = Emulator("pubsub", project=PROJECT).start()
     os.environ["PUBSUB_EMULATOR_HOST"] = emulator.host
-    from google.cloud import pubsub_v1
+    from google.cloud import pubsub_v1  # type: ignore[attr-defined]
 
     publisher = pubsub_v1.PublisherClient()
     publisher.create_topic(name=publisher.topic_path(PROJECT, TOPIC))
