@@ -85,11 +85,13 @@ class FunctionUse:
 
 @dataclass(frozen=True)
 class RelayStoreUse:
-    """Firestore documents the relay touches per message of ``n`` events (assumed).
+    """Firestore documents the relay touches per message of ``n`` events.
 
-    Until the relay bench measures them: 1 consent-ledger read; 1 ledger write when the
-    message holds a consent event; 1 dedup transaction reading the n event documents;
-    n claim writes and n completion writes; and the n dedup records' TTL deletes.
+    Counted from the relay's code path (relay_service.py, dedup.py, firestore_ledger.py):
+    1 consent-ledger read (inside its transaction when the message brings a new
+    decision, which then writes the ledger once); the dedup claim reads the n event
+    documents once plainly (its fast path for redeliveries) and once in its transaction,
+    then writes n claims; n completion writes; and the n dedup records' TTL deletes.
     """
 
     ledger_reads: int = 1
@@ -99,7 +101,7 @@ class RelayStoreUse:
     def per_message(self, n: int) -> tuple[float, float, float]:
         """(reads, writes, deletes) for a message of ``n`` events."""
         ledger_writes = min(1.0, n * self.consent_event_share)
-        reads = self.ledger_reads + n
+        reads = self.ledger_reads + 2 * n
         writes = 2 * n + ledger_writes
         return float(reads), writes, float(n if self.ttl_deletes else 0)
 

@@ -46,20 +46,20 @@ def test_pubsub_bills_publish_and_push_at_least_1000_bytes_each() -> None:
 @pytest.mark.parametrize(
     ("n", "reads", "writes", "deletes"),
     [
-        (1, 2, 2.05, 1),  # 1 ledger + 1 dedup read; claim + complete + 5 % ledger write
-        (5, 6, 10.25, 5),
-        (20, 21, 41, 20),  # a consent event is certain: the ledger write counts once
+        (1, 3, 2.05, 1),  # 1 ledger + 2 dedup reads; claim + complete + 5 % ledger write
+        (5, 11, 10.25, 5),
+        (20, 41, 41, 20),  # a consent event is certain: the ledger write counts once
     ],
 )
 def test_firestore_documents_per_message(
     n: int, reads: float, writes: float, deletes: float
 ) -> None:
-    """A message of n events reads 1 + n documents, writes 2n plus the ledger, TTL-deletes n."""
+    """A message of n events reads 1 + 2n documents, writes 2n plus the ledger, deletes n."""
     assert RelayStoreUse().per_message(n) == pytest.approx((reads, writes, deletes))
 
 
 def test_pipeline_per_million_events_at_batch_5() -> None:
-    """200 k messages: Firestore $0.36 + $1.845 + $0.10; Pub/Sub 4e8 B; both functions billed."""
+    """200 k messages: Firestore $0.66 + $1.845 + $0.10; Pub/Sub 4e8 B; both functions billed."""
     ingest = FunctionUse(cpu_seconds=0.0012, wall_seconds=0.008)  # 2 ms billed
     relay = FunctionUse(cpu_seconds=0.0006, wall_seconds=0.032)  # 4 ms billed
     pipeline = Pipeline(batch=5, ingest=ingest, relay=relay, message_bytes=2500)
@@ -68,10 +68,10 @@ def test_pipeline_per_million_events_at_batch_5() -> None:
     assert usage.vcpu_seconds == pytest.approx(200_000 * 0.006)
     assert usage.pubsub_bytes == pytest.approx(2 * 200_000 * 2500)
     dollars = cost.price(usage)
-    assert dollars["firestore"] == pytest.approx(0.36 + 1.845 + 0.10)
+    assert dollars["firestore"] == pytest.approx(0.66 + 1.845 + 0.10)
     functions = 1200 * 0.000024 + 600 * 0.0000025 + 400_000 * 0.40 / MILLION
     assert dollars["functions"] == pytest.approx(functions)
-    assert dollars["total"] == pytest.approx(functions + 0.36 + 1.845 + 0.10 + 1e9 / 2**40 * 40)
+    assert dollars["total"] == pytest.approx(functions + 0.66 + 1.845 + 0.10 + 1e9 / 2**40 * 40)
 
 
 def test_free_tier_removes_allowances_but_not_ttl_deletes() -> None:
