@@ -45,7 +45,6 @@ def measure(env: dict[str, str], repetitions: int = 300) -> dict[str, Any]:
     from loyjoy_relay.logs import JsonLogger
     from loyjoy_relay.publishing import OutgoingMessage, PubSubPublisher
 
-    from bench.direct_publisher import DirectPublisher
     from bench.servers import INGEST_SOURCE
     from bench.workload import ORIGIN
 
@@ -53,7 +52,6 @@ def measure(env: dict[str, str], repetitions: int = 300) -> dict[str, Any]:
     cpu = figures["cpu_ms"]
     with _environment(env):
         library = PubSubPublisher(env["GOOGLE_CLOUD_PROJECT"], env["RELAY_TOPIC"])
-        direct = DirectPublisher(env["GOOGLE_CLOUD_PROJECT"], env["RELAY_TOPIC"])
         for size in BATCH_SIZES:
             bodies = iter(make_bodies(size, repetitions + 1) * 2)
 
@@ -74,9 +72,6 @@ def measure(env: dict[str, str], repetitions: int = 300) -> dict[str, Any]:
 
         cpu["publish_all, shipped PubSubPublisher (1 message)"] = _cpu_ms(
             lambda: library.publish_all(message()), repetitions
-        )
-        cpu["publish_all, bench DirectPublisher (1 message)"] = _cpu_ms(
-            lambda: direct.publish_all(message()), repetitions
         )
         sink = JsonLogger("ingest", io.StringIO())
         cpu["JsonLogger.log (one request line)"] = _cpu_ms(

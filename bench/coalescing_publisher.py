@@ -23,9 +23,7 @@ from concurrent.futures import Future
 from dataclasses import replace
 
 from loyjoy_relay.errors import PublishError
-from loyjoy_relay.publishing import PUBLISH_DEADLINE_SECONDS, OutgoingMessage
-
-from bench.direct_publisher import PublishRpc
+from loyjoy_relay.publishing import PUBLISH_DEADLINE_SECONDS, OutgoingMessage, PubSubPublisher
 
 
 class CoalescingPublisher:
@@ -38,7 +36,7 @@ class CoalescingPublisher:
         deadline: float = PUBLISH_DEADLINE_SECONDS,
         keep_ordering_keys: bool = True,
     ):
-        self._rpc = PublishRpc(project, topic, deadline)
+        self._rpc = PubSubPublisher(project, topic, deadline)
         self._keep_ordering_keys = keep_ordering_keys
         self._lock = threading.Lock()
         self._queue: list[tuple[Sequence[OutgoingMessage], Future[list[str]]]] = []
@@ -75,7 +73,7 @@ class CoalescingPublisher:
 
     def _send(self, taken: list[tuple[Sequence[OutgoingMessage], Future[list[str]]]]) -> None:
         try:
-            ids = self._rpc.send([message for messages, _ in taken for message in messages])
+            ids = self._rpc.publish_rpc([message for messages, _ in taken for message in messages])
         except PublishError as failure:
             for _, done in taken:
                 done.set_exception(failure)

@@ -76,34 +76,39 @@ class PubSubPublisher:
         self._retry = Retry(initial=0.05, maximum=1.0, multiplier=2.0, timeout=deadline)
         self.topic_path: str = client.topic_path(project, topic)
 
+    @property
+    def deadline(self) -> float:
+        """Seconds a publish may take, retries included."""
+        return self._deadline
+
     def publish_all(self, messages: Sequence[OutgoingMessage]) -> list[str]:
         """Publish every message and wait for Pub/Sub's acknowledgement of each."""
-        from google.pubsub_v1.types import PubsubMessage
-
         ids = [""] * len(messages)
         by_key: dict[str, list[int]] = {}
         for index, message in enumerate(messages):
             by_key.setdefault(message.ordering_key, []).append(index)
         for indexes in by_key.values():
-            request = [
-                PubsubMessage(
-                    data=messages[i].data,
-                    attributes=messages[i].attributes,
-                    ordering_key=messages[i].ordering_key,
-                )
-                for i in indexes
-            ]
-            try:
-                response = self._rpc(
-                    topic=self.topic_path,
-                    messages=request,
-                    retry=self._retry,
-                    timeout=self._deadline,
-                )
-            except Exception as error:  # any failure means "not durable": the client retries
-                raise PublishError(
-                    f"Pub/Sub did not accept the message: {type(error).__name__}"
-                ) from None
-            for index, message_id in zip(indexes, response.message_ids, strict=True):
-                ids[index] = str(message_id)
+            acknowledged = self.publish_rpc([messages[i] for i in indexes])
+            for index, message_id in zip(indexes, acknowledged, strict=True):
+                ids[index] = message_id
         return ids
+
+    def publish_rpc(self, messages: Sequence[OutgoingMessage]) -> list[str]:
+        """One Publish RPC for messages that share one ordering key (or have none)."""
+        from google.pubsub_v1.types import PubsubMessage
+
+        request = [
+            PubsubMessage(
+                data=message.data, attributes=message.attributes, ordering_key=message.ordering_key
+            )
+            for message in messages
+        ]
+        try:
+            response = self._rpc(
+                topic=self.topic_path, messages=request, retry=self._retry, timeout=self._deadline
+            )
+        except Exception as error:  # any failure means "not durable": the client retries
+            raise PublishError(
+                f"Pub/Sub did not accept the message: {type(error).__name__}"
+            ) from None
+        return [str(message_id) for message_id in response.message_ids]

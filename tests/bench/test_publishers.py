@@ -1,4 +1,4 @@
-"""The bench's alternative ingest publishers deliver exactly what the shipped one does."""
+"""The shipped ingest publisher and the bench's coalescing one deliver what they are given."""
 
 from __future__ import annotations
 
@@ -8,17 +8,16 @@ from typing import Any
 
 import pytest
 from loyjoy_relay.errors import PublishError
-from loyjoy_relay.publishing import OutgoingMessage
+from loyjoy_relay.publishing import OutgoingMessage, PubSubPublisher
 
 from bench.coalescing_publisher import CoalescingPublisher
-from bench.direct_publisher import DirectPublisher, rpc_groups
 from tests.conftest import PROJECT
 from tests.support.emulators import Emulator
 from tests.support.pubsub import pull_messages
 
 Factory = Callable[..., Any]
 PUBLISHERS: dict[str, tuple[Factory, bool]] = {
-    "direct": (DirectPublisher, True),
+    "shipped": (PubSubPublisher, True),
     "coalescing, ordered": (CoalescingPublisher, True),
     "coalescing, unordered": (
         lambda *args, **kw: CoalescingPublisher(*args, keep_ordering_keys=False, **kw),
@@ -32,12 +31,6 @@ def _request(index: int) -> list[OutgoingMessage]:
         OutgoingMessage(f"{index}-{part}".encode(), {"bot_id": "b", "n": str(part)}, f"c{index}")
         for part in range(2)
     ]
-
-
-def test_rpc_groups_put_one_ordering_key_in_each_publish_request() -> None:
-    """Messages are grouped by ordering key in order of first appearance, keeping indexes."""
-    messages = [OutgoingMessage(b"x", {}, key) for key in ["a", "b", "a", "", "b"]]
-    assert rpc_groups(messages) == [[0, 2], [1, 4], [3]]
 
 
 @pytest.mark.emulator

@@ -16,7 +16,7 @@ def unavailable(reason: str) -> None:
     """Skip a test for a missing component, or fail it in CI."""
     if IN_CI:
         pytest.fail(f"{reason} (CI=true: a missing component fails, it never skips)")
-    pytest.skip(reason)
+    pytest.skip(f"{reason} (skipped outside CI only)")
 
 
 def start_emulator(kind: str) -> Emulator:

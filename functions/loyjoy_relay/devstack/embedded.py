@@ -25,6 +25,7 @@ from loyjoy_relay.consent.rules_file import load_rules
 from loyjoy_relay.dead_letters import DeadLetters
 from loyjoy_relay.dedup import InMemoryDedup
 from loyjoy_relay.devstack.embedded_queue import EmbeddedQueue
+from loyjoy_relay.devstack.pipeline import LOCAL_API_SECRET, LOCAL_MEASUREMENT_ID
 from loyjoy_relay.ga4.mapping_file import load_mapping
 from loyjoy_relay.ga4.routing import Ga4Property, SecretRef
 from loyjoy_relay.ga4.secrets import SecretProvider
@@ -34,9 +35,6 @@ from loyjoy_relay.ingest_http import IngestService
 from loyjoy_relay.logs import JsonLogger
 from loyjoy_relay.publishing import MessagePublisher, RecordingPublisher
 from loyjoy_relay.relay_service import RelayService
-
-MEASUREMENT_ID = "G-LOCAL12345"
-API_SECRET = "local-dev-secret"  # noqa: S105 - the GA4 stand-in checks no secret
 
 
 class LogTee(io.TextIOBase):
@@ -87,7 +85,7 @@ def start_embedded(
     relay = RelayService(
         rules=load_rules(shipped_file("consent-rules.yaml")),
         mapping=load_mapping(shipped_file("ga4-mapping.yaml")),
-        default_property=Ga4Property(MEASUREMENT_ID, SecretRef("value", API_SECRET)),
+        default_property=Ga4Property(LOCAL_MEASUREMENT_ID, SecretRef("value", LOCAL_API_SECRET)),
         ledger=InMemoryConsentLedger(),
         dedup=InMemoryDedup(),
         sender=Ga4Sender(sink.url, logger=relay_logger),

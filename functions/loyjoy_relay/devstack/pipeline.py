@@ -16,8 +16,9 @@ from loyjoy_relay.devstack.emulators import Emulator
 from loyjoy_relay.devstack.processes import ServerProcess, function_process
 from loyjoy_relay.ga4.sink import Ga4Sink
 
-MEASUREMENT_ID = "G-LOCAL12345"
-API_SECRET = "local-dev-secret"  # noqa: S105 - the GA4 stand-in checks no secret
+# The local GA4 stand-in checks neither; any well-formed values do.
+LOCAL_MEASUREMENT_ID = "G-LOCAL12345"
+LOCAL_API_SECRET = "local"  # noqa: S105
 
 
 @dataclass
@@ -78,8 +79,8 @@ class EmulatorPipeline:
             "relay",
             {
                 **self.env,
-                "GA4_MEASUREMENT_ID": MEASUREMENT_ID,
-                "GA4_API_SECRET": API_SECRET,
+                "GA4_MEASUREMENT_ID": LOCAL_MEASUREMENT_ID,
+                "GA4_API_SECRET": LOCAL_API_SECRET,
                 "GA4_ENDPOINT": self.sink.url,
                 **self.options.relay_env,
             },
