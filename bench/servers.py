@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loyjoy_relay.devstack.emulators import Emulator, gcloud_has
-from loyjoy_relay.devstack.processes import FUNCTIONS_FRAMEWORK, ServerProcess
+from loyjoy_relay.devstack.processes import ServerProcess, function_process
 
 from bench.workload import BOT, ORIGIN
 from tests.support.processes import ROOT
@@ -72,14 +72,4 @@ def function_server(
     signature: str = "http",
 ) -> ServerProcess:
     """A functions-framework process (not debug: gunicorn) serving ``target``."""
-    return ServerProcess(
-        [
-            str(FUNCTIONS_FRAMEWORK),
-            f"--source={source}",
-            f"--target={target}",
-            f"--signature-type={signature}",
-            "--host=127.0.0.1",
-            "--port={port}",
-        ],
-        {**env, **settings.env()},
-    )
+    return function_process(target, {**env, **settings.env()}, signature, source=source)

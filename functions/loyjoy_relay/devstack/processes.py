@@ -80,10 +80,17 @@ class ServerProcess:
 
 
 def function_process(
-    target: str, env: dict[str, str], signature: str = "http", threads: int | None = None
+    target: str,
+    env: dict[str, str],
+    signature: str = "http",
+    threads: int | None = None,
+    source: Path | None = None,
 ) -> ServerProcess:
-    """A ``functions-framework`` process serving ``functions/<target>/main.py``."""
-    source = FUNCTIONS_DIR / target / "main.py"
+    """A ``functions-framework`` process serving ``target`` (from functions/<target>/main.py).
+
+    Not in debug mode, so it runs under gunicorn as in production.
+    """
+    source = source or FUNCTIONS_DIR / target / "main.py"
     extra = {"THREADS": str(threads)} if threads else {}
     return ServerProcess(
         [
