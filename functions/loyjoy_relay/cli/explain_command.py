@@ -84,6 +84,6 @@ def run(args: argparse.Namespace) -> int:
             "ga4": ga4,
         }
         if problem is not None:
-            line["ga4_problem"] = problem
+            line["reason"] = f"{decision.reason}; but GA4 would refuse it: {problem}"
         print(json.dumps(line, separators=(",", ":")))
     return 0
