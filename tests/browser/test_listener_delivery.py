@@ -181,7 +181,7 @@ def test_final_answers_are_not_retried(
     refused, accepted = proxy.wait_posts(2)
     assert (refused.status, accepted.status) == (status, 202)
     assert [e["evt"] for e in accepted.events()] == ["open"]
-    assert queue_in_storage(tab, proxy.url) == []
+    wait_until(lambda: queue_in_storage(tab, proxy.url) == [], what="the stored queue to empty")
 
 
 def test_flush_sends_at_once(
