@@ -7,8 +7,8 @@
 # Eventarc creates and owns the subscription behind a trigger, and offers no dead-letter
 # policy on it (and no control of the retry backoff): a message the relay can never process
 # would be retried for the whole retention window and then silently lost. A subscription we
-# own carries the dead-letter policy, exponential backoff (10 s .. 600 s), message ordering
-# and a never-expiring lifetime, all in this file, and it is the same topology the test
+# own carries the dead-letter policy, exponential backoff (10 s .. 600 s), the choice of
+# message ordering (off, see below) and a never-expiring lifetime, all in this file, and it is the same topology the test
 # suite runs against the Pub/Sub emulator (push to a CloudEvent function, functions-framework
 # turns the push envelope into a messagePublished CloudEvent).
 
