@@ -6,10 +6,8 @@ exactly what the relay sends.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from loyjoy_relay.consent.decision import Decision
-from loyjoy_relay.consent.privacy import identity_for, outgoing_event, redact_text
+from loyjoy_relay.consent.privacy import identity_for, outgoing_event
 from loyjoy_relay.consent.rules import ConsentRules
 from loyjoy_relay.events import LoyJoyEvent
 from loyjoy_relay.ga4.mapping import Ga4Mapping
@@ -24,11 +22,4 @@ def prepare(
     Raises Ga4Rejected when the event cannot be sent (too old, unmappable name).
     """
     ga4_event = outgoing_event(decision, mapping.map_event(event, now_ms=now_ms))
-    return _without_identifying_user_id(identity_for(decision, event, rules)), ga4_event
-
-
-def _without_identifying_user_id(identity: Ga4Identity) -> Ga4Identity:
-    """A site's user id that is an e-mail address or phone number is not sent at all."""
-    if identity.user_id is not None and redact_text(identity.user_id) != identity.user_id:
-        return replace(identity, user_id=None)
-    return identity
+    return identity_for(decision, event, rules), ga4_event

@@ -38,6 +38,14 @@ def test_forward_sends_the_clients_own_ids_with_signals_per_rules() -> None:
     assert (identity.ad_user_data, identity.ad_personalization) == ("GRANTED", "DENIED")
 
 
+@pytest.mark.parametrize("user_id", ["ann@example.com", "+49 170 1234567"])
+def test_forward_leaves_out_a_user_id_that_is_personal_data(user_id: str) -> None:
+    """A site's user id that is an e-mail address or phone number is never sent."""
+    identity = identity_for(GRANTED_FORWARD, event("start", 5, user_id=user_id), shipped_rules())
+    assert identity.user_id is None
+    assert identity.client_id == CLIENT
+
+
 def test_follow_signal_is_denied_when_the_state_is_denied() -> None:
     """A forwarded event of a denied client (rules say forward) carries ad_user_data DENIED."""
     rules = shipped_rules(ga4_consent={"ad_user_data": "follow", "ad_personalization": "granted"})

@@ -46,12 +46,18 @@ def anonymous_client_id() -> str:
 
 
 def identity_for(decision: Decision, event: LoyJoyEvent, rules: ConsentRules) -> Ga4Identity:
-    """Who an event is sent as; a dropped event has no identity (ValueError)."""
+    """Who an event is sent as; a dropped event has no identity (ValueError).
+
+    A site's user id that is an e-mail address or a phone number is not sent at all.
+    """
     if decision.action == "forward":
         policy = rules.for_bot(event.bot_id)
+        user_id = event.user_id
+        if user_id is not None and redact_text(user_id) != user_id:
+            user_id = None
         return Ga4Identity(
             client_id=event.client_id,
-            user_id=event.user_id,
+            user_id=user_id,
             ad_user_data=_signal(policy.ad_user_data, decision),
             ad_personalization=_signal(policy.ad_personalization, decision),
         )

@@ -38,11 +38,10 @@ from loyjoy_relay.relay_service import RelayService
 
 
 class LogTee(io.TextIOBase):
-    """A text stream that hands each JSON log line to ``on_record`` and echoes it."""
+    """A text stream that hands each JSON log line to ``on_record``."""
 
-    def __init__(self, on_record: Callable[[dict[str, Any]], None], echo: io.TextIOBase | None):
+    def __init__(self, on_record: Callable[[dict[str, Any]], None]):
         self._on_record = on_record
-        self._echo = echo
 
     def write(self, text: str) -> int:
         """Parse and forward every complete line."""
@@ -50,8 +49,6 @@ class LogTee(io.TextIOBase):
             if line.startswith("{"):
                 with contextlib.suppress(ValueError):
                     self._on_record(json.loads(line))
-        if self._echo is not None:
-            self._echo.write(text)
         return len(text)
 
 
@@ -76,10 +73,9 @@ def start_embedded(
     allowed_origins: str,
     on_log: Callable[[dict[str, Any]], None],
     on_published: Callable[[bytes], None],
-    echo: io.TextIOBase | None = None,
 ) -> EmbeddedStack:
     """Start the whole pipeline in this process; every log line also goes to ``on_log``."""
-    stream = LogTee(on_log, echo)
+    stream = LogTee(on_log)
     sink = Ga4Sink().start()
     relay_logger = JsonLogger("relay", stream)  # type: ignore[arg-type]
     relay = RelayService(

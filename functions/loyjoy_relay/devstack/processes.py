@@ -83,7 +83,6 @@ def function_process(
     target: str,
     env: dict[str, str],
     signature: str = "http",
-    threads: int | None = None,
     source: Path | None = None,
 ) -> ServerProcess:
     """A ``functions-framework`` process serving ``target`` (from functions/<target>/main.py).
@@ -91,7 +90,6 @@ def function_process(
     Not in debug mode, so it runs under gunicorn as in production.
     """
     source = source or FUNCTIONS_DIR / target / "main.py"
-    extra = {"THREADS": str(threads)} if threads else {}
     return ServerProcess(
         [
             str(FUNCTIONS_FRAMEWORK),
@@ -101,5 +99,5 @@ def function_process(
             "--host=127.0.0.1",
             "--port={port}",
         ],
-        {**env, **extra},
+        env,
     )
