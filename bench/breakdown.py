@@ -41,9 +41,10 @@ def _cpu_ms(step: Callable[[], object], repetitions: int) -> float:
 def measure(env: dict[str, str], repetitions: int = 300) -> dict[str, Any]:
     """CPU milliseconds per step of an ingest request, measured in this process."""
     from functions_framework import create_app
-    from loyjoy_relay.events import parse_request
-    from loyjoy_relay.logs import JsonLogger
-    from loyjoy_relay.publishing import OutgoingMessage, PubSubPublisher
+    from loyjoy_relay.adapters.logs import JsonLogger
+    from loyjoy_relay.adapters.ports import OutgoingMessage
+    from loyjoy_relay.adapters.pubsub import PubSubPublisher
+    from loyjoy_relay.core.events import parse_request
 
     from bench.servers import INGEST_SOURCE
     from bench.workload import ORIGIN

@@ -22,8 +22,9 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import replace
 
+from loyjoy_relay.adapters.ports import OutgoingMessage
+from loyjoy_relay.adapters.pubsub import PUBLISH_DEADLINE_SECONDS, PubSubPublisher
 from loyjoy_relay.errors import PublishError
-from loyjoy_relay.publishing import PUBLISH_DEADLINE_SECONDS, OutgoingMessage, PubSubPublisher
 
 
 class CoalescingPublisher:

@@ -13,7 +13,7 @@ PUBSUB_METADATA_BYTES = 20 + 16  # publish timestamp + a message id (pubsub/pric
 
 def message_bytes(batch: int) -> int:
     """Billable size of the Pub/Sub message ingest makes from a bench body of ``batch``."""
-    from loyjoy_relay.events import parse_request
+    from loyjoy_relay.core.events import parse_request
 
     parsed = parse_request(
         make_bodies(batch, 1)[0], received_at=int(time.time() * 1000), bot_allowed=lambda _: True

@@ -107,7 +107,7 @@ def measure(
 
 def client_batch_messages(batch: int, count: int) -> list[bytes]:
     """Pub/Sub message bodies as ingest makes them from ``count`` bench requests."""
-    from loyjoy_relay.events import parse_request
+    from loyjoy_relay.core.events import parse_request
 
     from bench.workload import make_bodies
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from loyjoy_relay.relay_setup import create_relay_service
+from loyjoy_relay.service.wiring import create_relay_service
 
 
 def create() -> Callable[[bytes], object]:

@@ -1,7 +1,7 @@
 """Realistic request bodies of the event contract (DESIGN.md) for the load generator.
 
-Events take the shape of ``tests/ingest/conftest.py``'s ``make_event``; names are drawn
-from the LoyJoy catalogue's visitor-side events, one client per body (one browser's
+Events come from the shipped event factory (``loyjoy_relay.devstack.event_factory``);
+names are drawn from a chat's visitor-side events, one client per body (one browser's
 batch), so publishes spread over many ordering keys as real traffic does.
 """
 
@@ -10,43 +10,29 @@ from __future__ import annotations
 import json
 import random
 import time
-import uuid
 from typing import Any
+
+from loyjoy_relay.devstack.event_factory import CHAT_EVENTS, contract_event, granted
 
 BOT = "7d3c9a52-5b1e-4a57-9a0e-8f3b2c1d0e9f"
 ORIGIN = "https://shop.example.com"
-# Common visitor-side events of a chat session (all in the catalogue).
-EVENT_NAMES = (
-    "load",
-    "open",
-    "show",
-    "start",
-    "data_collection_question",
-    "data_collection_answer",
-    "link_clicked",
-    "interaction",
-    "end",
-    "hide",
-)
 BATCH_SIZES = (1, 5, 20)
 
 
 def make_event(rng: random.Random, client_id: str, now_ms: int) -> dict[str, Any]:
     """One contract event of ``client_id``, a few seconds before ``now_ms``."""
-    return {
-        "evt": rng.choice(EVENT_NAMES),
-        "bot_id": BOT,
-        "client_id": client_id,
-        "session_id": str(now_ms // 1000 - rng.randrange(3600)),
-        "event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-        "ts": now_ms - rng.randrange(5000),
-        "process_id": "p-1",
-        "process_name": "Welcome",
-        "page_location": "https://shop.example.com/products/espresso-machine?ref=home",
-        "page_title": "Espresso machine | Shop",
-        "language": "de-DE",
-        "consent": {"profiling": "granted", "at": now_ms - 60_000},
-    }
+    return contract_event(
+        rng.choice(CHAT_EVENTS),
+        rng=rng,
+        bot_id=BOT,
+        client_id=client_id,
+        session_id=str(now_ms // 1000 - rng.randrange(3600)),
+        ts=now_ms - rng.randrange(5000),
+        page_location="https://shop.example.com/products/espresso-machine?ref=home",
+        page_title="Espresso machine | Shop",
+        language="de-DE",
+        consent=granted(now_ms - 60_000),
+    )
 
 
 def make_bodies(batch_size: int, count: int, seed: int = 8) -> list[bytes]:

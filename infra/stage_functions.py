@@ -12,6 +12,7 @@ fixed timestamp and fixed permissions.
 from __future__ import annotations
 
 import argparse
+import ast
 import shutil
 import sys
 import zipfile
@@ -31,33 +32,16 @@ class FunctionUpload:
     """What goes into one function's upload besides its main.py and requirements.txt."""
 
     name: str
-    package_excludes: frozenset[str]  # top-level entries of the package left out
+    data_files: tuple[str, ...]  # non-Python package files it reads (static/listener.js)
     infra_files: tuple[str, ...]  # files from infra/ placed at the upload root
 
 
-# Neither function runs the CLI or the local dev stack. Ingest ships only what it imports
-# (and static/, which holds the listener.js it serves), so its upload stays small and a
-# change to the relay's modules does not redeploy it.
-_NEVER_DEPLOYED = frozenset({"cli", "devstack"})
-_RELAY_ONLY = frozenset(
-    {
-        "consent",
-        "ga4",
-        "dead_letters.py",
-        "dedup.py",
-        "outgoing.py",
-        "relay_service.py",
-        "relay_setup.py",
-        "replay.py",
-    }
-)
+# Each upload ships exactly the package modules its main.py imports, directly or through
+# other package modules (every import statement counts, lazy ones too), so ingest's upload
+# holds no relay code and a change to the relay's modules does not redeploy it.
 UPLOADS = (
-    FunctionUpload("ingest", _NEVER_DEPLOYED | _RELAY_ONLY, ()),
-    FunctionUpload(
-        "relay",
-        _NEVER_DEPLOYED | {"static", "ingest_http.py", "replay.py"},
-        ("consent-rules.yaml", "ga4-mapping.yaml"),
-    ),
+    FunctionUpload("ingest", ("static/listener.js",), ()),
+    FunctionUpload("relay", (), ("consent-rules.yaml", "ga4-mapping.yaml")),
 )
 
 
@@ -69,14 +53,77 @@ def _wanted(path: Path) -> bool:
     return not (set(path.parts) & SKIPPED_NAMES) and not path.name.endswith(SKIPPED_SUFFIXES)
 
 
-def _package_files(root: Path, excludes: frozenset[str]) -> list[Path]:
+def _module_file(package: Path, module: str) -> Path | None:
+    """The file of ``loyjoy_relay.<...>`` (a module or a package's ``__init__``)."""
+    parts = module.split(".")[1:]
+    candidate = package.joinpath(*parts)
+    if candidate.with_suffix(".py").is_file():
+        return candidate.with_suffix(".py")
+    if (candidate / "__init__.py").is_file():
+        return candidate / "__init__.py"
+    return None
+
+
+def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node of ``tree`` except those under ``if TYPE_CHECKING:`` (never run)."""
+    nodes: list[ast.AST] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and ast.unparse(child.test) in (
+                "TYPE_CHECKING",
+                "typing.TYPE_CHECKING",
+            ):
+                stack.extend(child.orelse)
+                continue
+            stack.append(child)
+    return nodes
+
+
+def _imported_modules(source: Path, module: str) -> set[str]:
+    """The ``loyjoy_relay`` modules one file imports (``from x import y`` may name a module)."""
+    found: set[str] = set()
+    package_of = module if source.name == "__init__.py" else module.rpartition(".")[0]
+    for node in _runtime_nodes(ast.parse(source.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package_of.split(".")[: len(package_of.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return {name for name in found if name == PACKAGE or name.startswith(PACKAGE + ".")}
+
+
+def _package_files(root: Path, upload: FunctionUpload) -> list[Path]:
+    """The package files ``functions/<name>/main.py`` reaches, with every parent __init__."""
     package = root / "functions" / PACKAGE
-    files = []
-    for path in sorted(package.rglob("*")):
-        relative = path.relative_to(package)
-        if path.is_file() and relative.parts[0] not in excludes and _wanted(relative):
-            files.append(path)
-    return files
+    entry = _require(root / "functions" / upload.name / "main.py", root)
+    files: set[Path] = set()
+    pending = [(entry, "__main__")]
+    seen: set[str] = set()
+    while pending:
+        source, module = pending.pop()
+        for name in sorted(_imported_modules(source, module) - seen):
+            seen.add(name)
+            path = _module_file(package, name)
+            if path is not None:
+                files.add(path)
+                pending.append((path, name))
+    for path in list(files):
+        for parent in path.relative_to(package).parents:
+            init = package / parent / "__init__.py"
+            if init.is_file():
+                files.add(init)
+    files.update(_require(package / name, root) for name in upload.data_files)
+    typed = package / "py.typed"
+    if typed.is_file():
+        files.add(typed)
+    return sorted(path for path in files if _wanted(path.relative_to(package)))
 
 
 def _require(path: Path, root: Path) -> Path:
@@ -93,7 +140,7 @@ def upload_files(root: Path, upload: FunctionUpload) -> dict[str, Path]:
         "requirements.txt": _require(function_dir / "requirements.txt", root),
     }
     package = root / "functions" / PACKAGE
-    for path in _package_files(root, upload.package_excludes):
+    for path in _package_files(root, upload):
         files[f"{PACKAGE}/{path.relative_to(package).as_posix()}"] = path
     for name in upload.infra_files:
         files[name] = _require(root / "infra" / name, root)

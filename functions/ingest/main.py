@@ -2,7 +2,7 @@
 
 import flask
 import functions_framework
-from loyjoy_relay.ingest_http import create_service
+from loyjoy_relay.service.ingest import create_service
 
 _service = create_service()  # once per instance: settings checked, Pub/Sub client made
 

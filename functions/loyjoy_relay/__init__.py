@@ -3,10 +3,10 @@
 Three floors, imports pointing down only:
 
 * entry points (``functions/ingest/main.py``, ``functions/relay/main.py``, ``cli``) wire;
-* adapters (``publishing``, ``ingest_http``, Firestore stores, the GA4 sender, secrets,
-  ``logs``) do I/O;
-* the core (``catalogue``, ``events``, consent decisions, GA4 mapping and validation) is
-  pure and holds every decision.
+* ``service`` (ingest, relay, explain, replay, wiring) and ``adapters`` (Pub/Sub,
+  Firestore, GA4, Secret Manager, files, logs; their fakes) do I/O;
+* ``core`` (catalogue, events, consent, GA4 mapping and validation, the planner) is pure
+  and holds every decision.
 """
 
 __version__ = "0.1.0"

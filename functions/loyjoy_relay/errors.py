@@ -4,7 +4,8 @@
 
     RelayError
     ├── ConfigError            bad configuration; raised at start, names the variable
-    ├── InvalidInput           a client sent something we refuse (ingest answers 4xx)
+    ├── InvalidInput           a client sent something we refuse (ingest answers 400)
+    │   └── TooLarge           more than a request may carry (ingest answers 413)
     ├── RetryableError         transient: the caller retries (ingest 503, relay re-raises)
     │   ├── PublishError       Pub/Sub did not accept a message
     │   ├── StoreUnavailable   Firestore (consent ledger, dedup) cannot be read or written
@@ -29,12 +30,15 @@ class ConfigError(RelayError):
 
 
 class InvalidInput(RelayError):
-    """A client sent input we refuse; ``status`` is the HTTP answer ingest gives."""
+    """A client sent input we refuse; ``reason`` says what, for the answer."""
 
-    def __init__(self, reason: str, status: int = 400) -> None:
+    def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.status = status
+
+
+class TooLarge(InvalidInput):
+    """A request body or batch larger than ingest takes."""
 
 
 class RetryableError(RelayError):

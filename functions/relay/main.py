@@ -7,7 +7,7 @@ transient failures; permanent ones it dead-letters itself.
 
 import functions_framework
 from cloudevents.http import CloudEvent
-from loyjoy_relay.relay_setup import create_relay_service
+from loyjoy_relay.service.wiring import create_relay_service
 
 _service = create_relay_service()  # once per instance: rules, mapping and clients
 

@@ -7,8 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from loyjoy_relay.adapters.ports import OutgoingMessage
+from loyjoy_relay.adapters.pubsub import PubSubPublisher
 from loyjoy_relay.errors import PublishError
-from loyjoy_relay.publishing import OutgoingMessage, PubSubPublisher
 
 from bench.coalescing_publisher import CoalescingPublisher
 from tests.conftest import PROJECT

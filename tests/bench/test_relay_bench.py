@@ -49,7 +49,7 @@ def test_measure_refuses_an_empty_workload() -> None:
 
 def test_client_batch_messages_are_what_ingest_publishes() -> None:
     """Each bench request becomes one client-batch message holding all its events."""
-    from loyjoy_relay.events import ClientBatch
+    from loyjoy_relay.core.events import ClientBatch
 
     messages = relay_bench.client_batch_messages(batch=5, count=3)
     assert len(messages) == 3

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from loyjoy_relay.catalogue import lookup
-from loyjoy_relay.events import parse_request
+from loyjoy_relay.core.catalogue import lookup
+from loyjoy_relay.core.events import parse_request
+from loyjoy_relay.devstack.event_factory import CHAT_EVENTS
 
 from bench import profiling, workload
 
 
 def test_bench_event_names_are_in_the_catalogue() -> None:
     """Every name the bench sends is a LoyJoy catalogue name, so ingest accepts it."""
-    assert all(lookup(name) is not None for name in workload.EVENT_NAMES)
+    assert all(lookup(name) is not None for name in CHAT_EVENTS)
 
 
 @pytest.mark.parametrize("size", workload.BATCH_SIZES)

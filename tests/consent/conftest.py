@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from loyjoy_relay.consent.rules import ConsentRules
-from loyjoy_relay.consent.rules_file import parse_rules
-from loyjoy_relay.events import LoyJoyEvent
+from loyjoy_relay.adapters.rules_file import parse_rules
+from loyjoy_relay.core.consent.rules import ConsentRules
+from loyjoy_relay.core.events import LoyJoyEvent
+from loyjoy_relay.devstack.event_factory import contract_event
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_RULES = ROOT / "infra" / "consent-rules.yaml"
@@ -36,14 +37,17 @@ def event(
     **fields: Any,
 ) -> LoyJoyEvent:
     """A contract event at ``T0 + at`` ms; ``stamp`` is (granted|denied, ms after T0)."""
-    data: dict[str, Any] = {
-        "evt": evt,
-        "bot_id": bot,
-        "client_id": CLIENT,
-        "event_id": f"00000000-0000-4000-8000-{next(_ids):012d}",
-        "ts": T0 + at,
+    consent = None if stamp is None else {"profiling": stamp[0], "at": T0 + stamp[1]}
+    data = contract_event(
+        evt,
+        bot_id=bot,
+        client_id=CLIENT,
+        event_id=f"00000000-0000-4000-8000-{next(_ids):012d}",
+        ts=T0 + at,
+        process_id=None,
+        process_name=None,
+        page_location=None,
+        consent=consent,
         **fields,
-    }
-    if stamp is not None:
-        data["consent"] = {"profiling": stamp[0], "at": T0 + stamp[1]}
+    )
     return LoyJoyEvent.model_validate(data)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
-from loyjoy_relay.consent.decision import decide, records_from_event
-from loyjoy_relay.consent.history import ConsentRecord
-from loyjoy_relay.consent.ledger import InMemoryConsentLedger
-from loyjoy_relay.events import LoyJoyEvent
+from loyjoy_relay.adapters.fakes import InMemoryConsentLedger
+from loyjoy_relay.core.consent.decision import decide, records_from_event
+from loyjoy_relay.core.consent.history import ConsentRecord
+from loyjoy_relay.core.events import LoyJoyEvent
 
 from tests.consent.conftest import BOT, CLIENT, OTHER_BOT, T0, event, shipped_rules
 
@@ -59,7 +59,7 @@ CASES = [
         [grant(1), revoke(5), event("start", 10, stamp=("granted", 1))],
         "drop",
         "denied",
-        reason="ledger",
+        reason="consent history",
     ),
     Case(
         "stamp granted after an older ledger revocation forwards",
@@ -191,8 +191,10 @@ def test_decision_table(case: Case) -> None:
     ledger = InMemoryConsentLedger()
     decision = None
     for item in case.events:
-        history = ledger.record(item.client_id, records_from_event(rules, item))
-        decision = decide(rules, item, history)
+        history = ledger.record(
+            item.client_id, records_from_event(rules.for_bot(item.bot_id), item)
+        )
+        decision = decide(rules.for_bot(item.bot_id), item, history)
     assert decision is not None
     assert (decision.action, decision.state) == (case.action, case.state), decision.reason
     assert case.reason in decision.reason
@@ -202,7 +204,7 @@ def test_event_contributes_its_decision_and_its_stamp() -> None:
     """A revoke event contributes a revocation at its time and the grant its stamp carried."""
     rules = shipped_rules()
     item = event("profiling_opt_out", 50, stamp=("granted", 20))
-    assert records_from_event(rules, item) == [
+    assert records_from_event(rules.for_bot(item.bot_id), item) == [
         ConsentRecord(T0 + 50, "revoke", BOT, item.event_id),
         ConsentRecord(T0 + 20, "grant", BOT, f"stamp:{item.event_id}"),
     ]
@@ -210,12 +212,12 @@ def test_event_contributes_its_decision_and_its_stamp() -> None:
 
 def test_plain_event_without_stamp_contributes_nothing() -> None:
     """An ordinary event with no stamp adds nothing to the ledger."""
-    assert records_from_event(shipped_rules(), event("start", 5)) == []
+    assert records_from_event(shipped_rules().for_bot(BOT), event("start", 5)) == []
 
 
 def test_decision_uses_history_without_the_events_own_records() -> None:
     """decide counts an event's own grant even when the history does not hold it yet."""
     rules = shipped_rules()
-    decision = decide(rules, event("profiling_double_opt_in", 5), [])
+    decision = decide(rules.for_bot(BOT), event("profiling_double_opt_in", 5), [])
     assert decision.action == "forward"
     assert CLIENT not in decision.reason

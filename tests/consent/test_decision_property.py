@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from loyjoy_relay.consent.decision import decide, records_from_event
-from loyjoy_relay.consent.history import ConsentRecord
-from loyjoy_relay.consent.ledger import InMemoryConsentLedger
-from loyjoy_relay.events import LoyJoyEvent
+from loyjoy_relay.adapters.fakes import InMemoryConsentLedger
+from loyjoy_relay.core.consent.decision import decide, records_from_event
+from loyjoy_relay.core.consent.history import ConsentRecord
+from loyjoy_relay.core.events import LoyJoyEvent
 
 from tests.consent.conftest import BOT, OTHER_BOT, event, shipped_rules
 
@@ -72,9 +72,14 @@ def test_no_forward_while_a_known_revocation_stands(
     order.shuffle(items)  # type: ignore[attr-defined]
     ledger = InMemoryConsentLedger()
     for item in items:
-        known = [*ledger.read(item.client_id), *records_from_event(rules, item)]
-        history = ledger.record(item.client_id, records_from_event(rules, item))
-        decision = decide(rules, item, history)
+        known = [
+            *ledger.read(item.client_id),
+            *records_from_event(rules.for_bot(item.bot_id), item),
+        ]
+        history = ledger.record(
+            item.client_id, records_from_event(rules.for_bot(item.bot_id), item)
+        )
+        decision = decide(rules.for_bot(item.bot_id), item, history)
         if _revoked_when_decided(item, known):
             assert decision.action != "forward", (item.evt, decision.reason)
             assert decision.state == "denied"

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 from google.cloud import firestore
-from loyjoy_relay.consent.firestore_ledger import (
+from loyjoy_relay.adapters.fakes import InMemoryConsentLedger
+from loyjoy_relay.adapters.firestore_ledger import (
     CALL_TIMEOUT_S,
     COLLECTION,
     DEADLINE_S,
@@ -19,8 +20,8 @@ from loyjoy_relay.consent.firestore_ledger import (
     FirestoreConsentLedger,
     document_id,
 )
-from loyjoy_relay.consent.history import ConsentRecord
-from loyjoy_relay.consent.ledger import ConsentLedger, InMemoryConsentLedger
+from loyjoy_relay.adapters.ports import ConsentLedger
+from loyjoy_relay.core.consent.history import ConsentRecord
 from loyjoy_relay.errors import StoreUnavailable
 
 from tests.conftest import PROJECT

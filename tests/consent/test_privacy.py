@@ -8,8 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from loyjoy_relay.consent.decision import Decision
-from loyjoy_relay.consent.privacy import (
+from loyjoy_relay.adapters.client_ids import random_client_id
+from loyjoy_relay.core.consent.decision import Decision
+from loyjoy_relay.core.consent.privacy import (
     EMAIL_TOKEN,
     PHONE_TOKEN,
     identity_for,
@@ -17,9 +18,11 @@ from loyjoy_relay.consent.privacy import (
     redact,
     redact_value,
 )
-from loyjoy_relay.ga4.model import Ga4Event
+from loyjoy_relay.core.ga4.model import Ga4Event
 
-from tests.consent.conftest import CLIENT, event, shipped_rules
+from tests.consent.conftest import BOT, CLIENT, event, shipped_rules
+
+POLICY = shipped_rules().for_bot(BOT)
 
 GRANTED_FORWARD = Decision("forward", "granted", "granted")
 DENIED_FORWARD = Decision("forward", "denied but forwarded by the rules", "denied")
@@ -33,7 +36,7 @@ def ga4_event(**params: str | int) -> Ga4Event:
 def test_forward_sends_the_clients_own_ids_with_signals_per_rules() -> None:
     """forward keeps client and user id; ad_user_data follows the state, personalization denied."""
     item = event("start", 5, user_id="user-7")
-    identity = identity_for(GRANTED_FORWARD, item, shipped_rules())
+    identity = identity_for(GRANTED_FORWARD, item, POLICY, random_client_id)
     assert (identity.client_id, identity.user_id) == (CLIENT, "user-7")
     assert (identity.ad_user_data, identity.ad_personalization) == ("GRANTED", "DENIED")
 
@@ -41,7 +44,9 @@ def test_forward_sends_the_clients_own_ids_with_signals_per_rules() -> None:
 @pytest.mark.parametrize("user_id", ["ann@example.com", "+49 170 1234567"])
 def test_forward_leaves_out_a_user_id_that_is_personal_data(user_id: str) -> None:
     """A site's user id that is an e-mail address or phone number is never sent."""
-    identity = identity_for(GRANTED_FORWARD, event("start", 5, user_id=user_id), shipped_rules())
+    identity = identity_for(
+        GRANTED_FORWARD, event("start", 5, user_id=user_id), POLICY, random_client_id
+    )
     assert identity.user_id is None
     assert identity.client_id == CLIENT
 
@@ -49,14 +54,14 @@ def test_forward_leaves_out_a_user_id_that_is_personal_data(user_id: str) -> Non
 def test_follow_signal_is_denied_when_the_state_is_denied() -> None:
     """A forwarded event of a denied client (rules say forward) carries ad_user_data DENIED."""
     rules = shipped_rules(ga4_consent={"ad_user_data": "follow", "ad_personalization": "granted"})
-    identity = identity_for(DENIED_FORWARD, event("start", 5), rules)
+    identity = identity_for(DENIED_FORWARD, event("start", 5), rules.for_bot(BOT), random_client_id)
     assert (identity.ad_user_data, identity.ad_personalization) == ("DENIED", "GRANTED")
 
 
 def test_anonymize_uses_a_fresh_random_id_per_event_and_denies_both_signals() -> None:
     """anonymize: a new <number>.<number> client id every time, no user id, both signals denied."""
     item = event("open", 5, user_id="user-7")
-    identities = [identity_for(ANONYMIZE, item, shipped_rules()) for _ in range(50)]
+    identities = [identity_for(ANONYMIZE, item, POLICY, random_client_id) for _ in range(50)]
     client_ids = {identity.client_id for identity in identities}
     assert len(client_ids) == 50
     assert all(re.fullmatch(r"[1-9]\d*\.[1-9]\d*", client_id) for client_id in client_ids)
@@ -68,7 +73,9 @@ def test_anonymize_uses_a_fresh_random_id_per_event_and_denies_both_signals() ->
 def test_a_dropped_event_has_no_identity() -> None:
     """Asking for the identity of a dropped event is a programming error."""
     with pytest.raises(ValueError, match="dropped"):
-        identity_for(Decision("drop", "denied", "denied"), event("start", 5), shipped_rules())
+        identity_for(
+            Decision("drop", "denied", "denied"), event("start", 5), POLICY, random_client_id
+        )
 
 
 def test_anonymize_removes_session_and_identifying_params() -> None:

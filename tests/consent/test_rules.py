@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from loyjoy_relay.adapters.rules_file import RulesInvalid, check_rules_text, parse_rules
 from loyjoy_relay.cli.main import main
-from loyjoy_relay.consent.rules_file import RulesInvalid, check_rules_text, parse_rules
 
 from tests.consent.conftest import SHIPPED_RULES
 

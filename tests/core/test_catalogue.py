@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from loyjoy_relay.catalogue import (
+from loyjoy_relay.core.catalogue import (
     CATALOGUE,
     Category,
     ConsentAction,

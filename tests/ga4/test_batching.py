@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from loyjoy_relay.ga4.batching import build_requests
-from loyjoy_relay.ga4.model import Ga4Event, Ga4Identity
-from loyjoy_relay.ga4.validation import encode_body, validate_payload
+from loyjoy_relay.core.ga4.model import Ga4Event, Ga4Identity
+from loyjoy_relay.core.ga4.requests import build_requests, encode_body, event_json
+from loyjoy_relay.core.ga4.validation.body import validate_payload
 
 from tests.ga4.conftest import NOW_MICROS
 
 IDENTITY = Ga4Identity(client_id="1234567890.1700000000", ad_user_data="GRANTED")
+
+
+def payloads(identity: Ga4Identity, events: list[Ga4Event], **limits: int) -> list[dict[str, Any]]:
+    """The bodies built for ``events``, checking each is sent exactly as built."""
+    requests, refused = build_requests(identity, events, **limits)
+    assert refused == []
+    for request in requests:
+        assert request.body == encode_body(request.payload)
+        assert list(request.event_ids) == [
+            e.source_event_id for e in events if event_json(e) in request.payload["events"]
+        ]
+    return [request.payload for request in requests]
 
 
 def ga4_event(index: int, *, text: str = "") -> Ga4Event:
@@ -28,7 +42,7 @@ def ga4_event(index: int, *, text: str = "") -> Ga4Event:
 
 def test_sixty_events_make_three_requests_of_25_25_10() -> None:
     """60 events become bodies of 25, 25 and 10 events, in order, each valid."""
-    bodies = build_requests(IDENTITY, [ga4_event(i) for i in range(60)])
+    bodies = payloads(IDENTITY, [ga4_event(i) for i in range(60)])
     assert [len(body["events"]) for body in bodies] == [25, 25, 10]
     stamps = [e["timestamp_micros"] for body in bodies for e in body["events"]]
     assert stamps == sorted(stamps)
@@ -47,7 +61,7 @@ def test_identity_fields_are_on_every_request() -> None:
         ad_personalization="DENIED",
         user_properties={"tier": "gold"},
     )
-    [body] = build_requests(identity, [ga4_event(0)])
+    [body] = payloads(identity, [ga4_event(0)])
     assert body["client_id"] == "1.2"
     assert body["user_id"] == "u-7"
     assert body["consent"] == {"ad_user_data": "GRANTED", "ad_personalization": "DENIED"}
@@ -57,7 +71,7 @@ def test_identity_fields_are_on_every_request() -> None:
         "params": {"session_id": 1759968000, "engagement_time_msec": 100},
         "timestamp_micros": NOW_MICROS - 100_000,
     }
-    no_user = build_requests(Ga4Identity(client_id="1.2"), [ga4_event(0)])[0]
+    no_user = payloads(Ga4Identity(client_id="1.2"), [ga4_event(0)])[0]
     assert "user_id" not in no_user
     assert "user_properties" not in no_user
 
@@ -65,7 +79,7 @@ def test_identity_fields_are_on_every_request() -> None:
 def test_size_limit_splits_before_the_count_limit() -> None:
     """Large events are split so every body stays within the byte limit."""
     events = [ga4_event(i, text="x" * 900) for i in range(20)]
-    bodies = build_requests(IDENTITY, events, max_bytes=5_000)
+    bodies = payloads(IDENTITY, events, max_bytes=5_000)
     assert len(bodies) > 1
     assert all(len(encode_body(body)) <= 5_000 for body in bodies)
     assert sum(len(body["events"]) for body in bodies) == 20
@@ -73,7 +87,7 @@ def test_size_limit_splits_before_the_count_limit() -> None:
 
 def test_no_events_no_requests() -> None:
     """Nothing to send gives no request."""
-    assert build_requests(IDENTITY, []) == []
+    assert payloads(IDENTITY, []) == []
 
 
 @settings(max_examples=60, deadline=None)
@@ -86,8 +100,17 @@ def test_batching_keeps_every_event_once_in_order_within_limits(
 ) -> None:
     """Whatever the events, bodies hold each event once, in order, ≤25 each, within max_bytes."""
     events = [ga4_event(i, text="y" * size) for i, size in enumerate(sizes)]
-    bodies = build_requests(IDENTITY, events, max_bytes=max_bytes)
+    bodies = payloads(IDENTITY, events, max_bytes=max_bytes)
     flat = [e for body in bodies for e in body["events"]]
     assert [e["timestamp_micros"] for e in flat] == [e.timestamp_micros for e in events]
     assert all(1 <= len(body["events"]) <= 25 for body in bodies)
     assert all(len(encode_body(body)) <= max_bytes for body in bodies)
+
+
+def test_an_event_too_large_alone_is_refused_and_the_rest_built() -> None:
+    """An event that cannot fit a request on its own is refused by id; its neighbours go."""
+    events = [ga4_event(0), ga4_event(1, text="z" * 6_000), ga4_event(2)]
+    requests, refused = build_requests(IDENTITY, events, max_bytes=5_000)
+    assert [r.event_ids for r in requests] == [("event-0", "event-2")]
+    assert [event_id for event_id, _ in refused] == ["event-1"]
+    assert "larger than" in refused[0][1]

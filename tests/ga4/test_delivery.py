@@ -6,16 +6,13 @@ import io
 from collections.abc import Iterator
 
 import pytest
+from loyjoy_relay.adapters.ga4_sender import Ga4Sender, RetryPolicy
+from loyjoy_relay.adapters.logs import JsonLogger
+from loyjoy_relay.core.ga4.model import Ga4Event, Ga4Identity
+from loyjoy_relay.core.ga4.requests import build_requests
+from loyjoy_relay.core.ga4.validation.body import validate_payload
+from loyjoy_relay.devstack.ga4_sink import Ga4Sink
 from loyjoy_relay.errors import DeliveryFailed, Ga4Rejected
-from loyjoy_relay.ga4.batching import build_requests
-from loyjoy_relay.ga4.mapping_file import parse_mapping
-from loyjoy_relay.ga4.model import Ga4Event, Ga4Identity
-from loyjoy_relay.ga4.routing import Ga4Property, SecretRef
-from loyjoy_relay.ga4.secrets import FakeSecretManagerClient, SecretProvider
-from loyjoy_relay.ga4.sender import Ga4Sender, RetryPolicy
-from loyjoy_relay.ga4.sink import Ga4Sink
-from loyjoy_relay.ga4.validation import validate_payload
-from loyjoy_relay.logs import JsonLogger
 
 from tests.ga4.conftest import MEASUREMENT_ID, NOW_MICROS, SECRET
 from tests.support.net import free_port
@@ -49,14 +46,19 @@ def make_sender(
     return Ga4Sender(
         endpoint,
         retry=RetryPolicy(attempts=attempts, base_delay=0.0, read_timeout=read_timeout),
-        clock_micros=lambda: NOW_MICROS,
         logger=JsonLogger("ga4-sender", stream=log or io.StringIO()),
     )
 
 
 def send_all(sender: Ga4Sender, count: int) -> None:
-    for body in build_requests(IDENTITY, events(count)):
-        sender.send(body, measurement_id=MEASUREMENT_ID, api_secret=SECRET)
+    requests, _ = build_requests(IDENTITY, events(count))
+    for request in requests:
+        sender.send(
+            request.body,
+            measurement_id=MEASUREMENT_ID,
+            api_secret=SECRET,
+            events=len(request.event_ids),
+        )
 
 
 def test_sixty_events_arrive_as_three_valid_requests(sink: Ga4Sink) -> None:
@@ -115,28 +117,3 @@ def test_failing_real_sends_never_log_the_secret(
     everything = log.getvalue() + caplog.text + "".join(f"{e!s}{e!r}" for e in raised)
     assert SECRET not in everything
     assert "GA4 request failed" in log.getvalue()
-
-
-def test_deliver_routes_each_bot_to_its_property(sink: Ga4Sink) -> None:
-    """deliver() reads each property's secret (fake Secret Manager) and sends to its id."""
-    version = "projects/p/secrets/shop/versions/1"
-    secrets = SecretProvider(
-        env={"DEV_SECRET": "dev-secret"},
-        client_factory=lambda: FakeSecretManagerClient({version: SECRET}),
-    )
-    mapping = parse_mapping(
-        f"properties:\n  shop: {{measurement_id: G-SHOP1234, api_secret_name: {version}}}\n",
-        source="mapping.yaml",
-    )
-    default = Ga4Property("G-DEFAULT12", SecretRef("env", "DEV_SECRET"))
-    sender = make_sender(sink.url)
-    for bot in ("shop", "other"):
-        deliveries = sender.deliver(
-            IDENTITY,
-            events(30),
-            destination=mapping.property_for(bot, default),
-            secrets=secrets,
-        )
-        assert [d.events for d in deliveries] == [25, 5]
-    ids = [record.measurement_id for record in sink.records()]
-    assert ids == ["G-SHOP1234", "G-SHOP1234", "G-DEFAULT12", "G-DEFAULT12"]

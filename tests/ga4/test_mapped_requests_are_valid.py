@@ -6,14 +6,14 @@ import uuid
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from loyjoy_relay.catalogue import CATALOGUE
+from loyjoy_relay.adapters.mapping_file import load_mapping
 from loyjoy_relay.config import shipped_file
-from loyjoy_relay.events import LoyJoyEvent
-from loyjoy_relay.ga4.batching import build_requests
-from loyjoy_relay.ga4.mapping import MAX_EVENT_AGE_MS
-from loyjoy_relay.ga4.mapping_file import load_mapping
-from loyjoy_relay.ga4.model import Ga4Identity
-from loyjoy_relay.ga4.validation import validate_payload
+from loyjoy_relay.core.catalogue import CATALOGUE
+from loyjoy_relay.core.events import LoyJoyEvent
+from loyjoy_relay.core.ga4.model import Ga4Identity
+from loyjoy_relay.core.ga4.requests import build_requests
+from loyjoy_relay.core.ga4.validation.body import validate_payload
+from loyjoy_relay.core.planner import SENDABLE_AGE_MS
 
 from tests.ga4.conftest import NOW_MS
 
@@ -43,7 +43,7 @@ def loyjoy_events(draw: st.DrawFn) -> LoyJoyEvent:
             "bot_id": draw(st.text(min_size=1, max_size=128)),
             "client_id": "1234567890.1700000000",
             "event_id": str(uuid.UUID(int=draw(st.integers(0, 2**128 - 1)), version=4)),
-            "ts": NOW_MS - draw(st.integers(0, MAX_EVENT_AGE_MS)),
+            "ts": NOW_MS - draw(st.integers(0, SENDABLE_AGE_MS)),
             **{name: value for name, value in fields.items() if value is not None},
         }
     )
@@ -53,9 +53,11 @@ def loyjoy_events(draw: st.DrawFn) -> LoyJoyEvent:
 @given(st.lists(loyjoy_events(), min_size=1, max_size=60))
 def test_mapped_and_batched_events_always_validate(events: list[LoyJoyEvent]) -> None:
     """Any catalogue events with any field values map to requests GA4 accepts strictly."""
-    mapped = [MAPPING.map_event(event, now_ms=NOW_MS) for event in events]
-    for body in build_requests(Ga4Identity(client_id="1234567890.1700000000"), mapped):
+    mapped = [MAPPING.map_event(event) for event in events]
+    requests, refused = build_requests(Ga4Identity(client_id="1234567890.1700000000"), mapped)
+    assert refused == []
+    for request in requests:
         messages = validate_payload(
-            body, now_micros=NOW_MS * 1000, behavior="ENFORCE_RECOMMENDATIONS"
+            request.payload, now_micros=NOW_MS * 1000, behavior="ENFORCE_RECOMMENDATIONS"
         )
         assert messages == []

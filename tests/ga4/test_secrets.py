@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from loyjoy_relay.adapters.fakes import FakeSecretManagerClient
+from loyjoy_relay.adapters.secret_manager import SecretProvider
 from loyjoy_relay.config import RelaySettings
+from loyjoy_relay.core.ga4.routing import Ga4Property, SecretRef
 from loyjoy_relay.errors import ConfigError, RetryableError
-from loyjoy_relay.ga4.routing import Ga4Property, SecretRef, default_property
-from loyjoy_relay.ga4.secrets import FakeSecretManagerClient, SecretProvider
+from loyjoy_relay.service.wiring import default_property
 
 from tests.ga4.conftest import SECRET
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from loyjoy_relay.ga4.sink import Ga4Sink
+from loyjoy_relay.devstack.ga4_sink import Ga4Sink
 
 from tests.ga4.conftest import MEASUREMENT_ID, NOW_MICROS, SECRET, valid_body
 from tests.support.processes import ServerProcess

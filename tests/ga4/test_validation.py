@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from loyjoy_relay.ga4.validation import (
+from loyjoy_relay.core.ga4.requests import encode_body
+from loyjoy_relay.core.ga4.validation.body import (
     VALIDATION_CODES,
     Behavior,
-    encode_body,
     validate_body,
     validation_response,
 )

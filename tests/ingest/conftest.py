@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import flask
 import pytest
 from functions_framework import create_app
+from loyjoy_relay.devstack.event_factory import contract_event, granted, ingest_body, now_ms
 
 from tests.conftest import PROJECT
 from tests.support.emulators import Emulator
@@ -21,25 +20,14 @@ BOT = "7d3c9a52-5b1e-4a57-9a0e-8f3b2c1d0e9f"
 
 
 def make_event(**overrides: Any) -> dict[str, Any]:
-    """A valid contract event; ``overrides`` replace or add fields."""
-    event: dict[str, Any] = {
-        "evt": "open",
-        "bot_id": BOT,
-        "client_id": "1234567890.1700000000",
-        "event_id": str(uuid.uuid4()),
-        "ts": int(time.time() * 1000),
-        "process_id": "p-1",
-        "process_name": "Welcome",
-        "page_location": "https://shop.example.com/",
-        "consent": {"profiling": "granted", "at": int(time.time() * 1000) - 5000},
-    }
-    event.update(overrides)
-    return event
+    """A valid contract event of the allowed bot, opted in; ``overrides`` replace fields."""
+    fields: dict[str, Any] = {"bot_id": BOT, "consent": granted(now_ms() - 5000), **overrides}
+    return contract_event(**fields)
 
 
 def make_batch(*events: dict[str, Any], sent_at: int | None = None) -> dict[str, Any]:
     """A batch body holding ``events``."""
-    return {"sent_at": sent_at or int(time.time() * 1000), "events": list(events)}
+    return ingest_body(events, sent_at=sent_at)
 
 
 @pytest.fixture

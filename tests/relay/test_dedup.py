@@ -8,7 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from loyjoy_relay.dedup import LEASE_MS, FirestoreDedup, InMemoryDedup
+from loyjoy_relay.adapters.fakes import InMemoryDedup
+from loyjoy_relay.adapters.firestore_dedup import LEASE_MS, FirestoreDedup
 from loyjoy_relay.errors import StoreUnavailable
 
 from tests.conftest import PROJECT

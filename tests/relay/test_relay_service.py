@@ -7,27 +7,33 @@ decisions about what is sent, retried, or dead-lettered, quickly.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from loyjoy_relay.adapters.dead_letters import DeadLetters
+from loyjoy_relay.adapters.fakes import (
+    FakeSecretManagerClient,
+    InMemoryConsentLedger,
+    InMemoryDedup,
+    RecordingPublisher,
+)
+from loyjoy_relay.adapters.ga4_sender import Ga4Sender, RetryPolicy
+from loyjoy_relay.adapters.logs import JsonLogger, LogMessage, pseudonym
+from loyjoy_relay.adapters.mapping_file import load_mapping, parse_mapping
+from loyjoy_relay.adapters.rules_file import load_rules
+from loyjoy_relay.adapters.secret_manager import SecretProvider
 from loyjoy_relay.config import shipped_file
-from loyjoy_relay.consent.ledger import InMemoryConsentLedger
-from loyjoy_relay.consent.rules_file import load_rules
-from loyjoy_relay.dead_letters import DeadLetters
-from loyjoy_relay.dedup import InMemoryDedup
-from loyjoy_relay.errors import DeliveryFailed, RetryableError, StoreUnavailable
-from loyjoy_relay.ga4.mapping_file import load_mapping
-from loyjoy_relay.ga4.routing import Ga4Property, SecretRef
-from loyjoy_relay.ga4.secrets import SecretProvider
-from loyjoy_relay.ga4.sender import Ga4Sender, RetryPolicy
-from loyjoy_relay.ga4.sink import Ga4Sink
-from loyjoy_relay.logs import JsonLogger
-from loyjoy_relay.publishing import RecordingPublisher
-from loyjoy_relay.relay_service import RelayService
+from loyjoy_relay.core.ga4.routing import Ga4Property, SecretRef
+from loyjoy_relay.core.planner import Planner
+from loyjoy_relay.devstack.event_factory import contract_event, granted, message_data, now_ms
+from loyjoy_relay.devstack.ga4_sink import Ga4Sink
+from loyjoy_relay.errors import ConfigError, DeliveryFailed, RetryableError, StoreUnavailable
+from loyjoy_relay.service.relay import RelayService
+from loyjoy_relay.service.wiring import build_relay_service
 
 BOT = "bot-1"
 CLIENT = "123456789.1700000000"
@@ -43,9 +49,11 @@ def sink() -> Iterator[Ga4Sink]:
 def make_service(sink: Ga4Sink, **overrides: Any) -> RelayService:
     """A relay wired to in-memory stores and the stand-in; no sleeping between retries."""
     fields: dict[str, Any] = {
-        "rules": load_rules(shipped_file("consent-rules.yaml")),
-        "mapping": load_mapping(shipped_file("ga4-mapping.yaml")),
-        "default_property": Ga4Property("G-TEST12345", SecretRef("value", "s3cr3t-value")),
+        "planner": Planner(
+            load_rules(shipped_file("consent-rules.yaml")),
+            load_mapping(shipped_file("ga4-mapping.yaml")),
+            Ga4Property("G-TEST12345", SecretRef("value", "s3cr3t-value")),
+        ),
         "ledger": InMemoryConsentLedger(),
         "dedup": InMemoryDedup(),
         "sender": Ga4Sender(sink.url, retry=RetryPolicy(attempts=2), sleep=lambda _: None),
@@ -54,35 +62,19 @@ def make_service(sink: Ga4Sink, **overrides: Any) -> RelayService:
         "logger": JsonLogger("relay"),
     }
     fields.update(overrides)
-    return RelayService(**fields)
+    return build_relay_service(**fields)
 
 
 def message(*events: dict[str, Any]) -> bytes:
     """A client batch as ingest publishes it."""
-    now = int(time.time() * 1000)
-    return json.dumps(
-        {
-            "schema_version": 1,
-            "client_id": CLIENT,
-            "bot_id": BOT,
-            "received_at": now,
-            "events": [{**e, "client_ts": e["ts"], "received_at": now} for e in events],
-        }
-    ).encode()
+    return message_data(events)
 
 
 def event(evt: str, ago_ms: int = 1000, **fields: Any) -> dict[str, Any]:
     """A granted contract event ``ago_ms`` ago."""
-    now = int(time.time() * 1000)
-    return {
-        "evt": evt,
-        "bot_id": BOT,
-        "client_id": CLIENT,
-        "event_id": str(uuid.uuid4()),
-        "ts": now - ago_ms,
-        "consent": {"profiling": "granted", "at": now - ago_ms - 1},
-        **fields,
-    }
+    ts = now_ms() - ago_ms
+    defaults = {"bot_id": BOT, "client_id": CLIENT, "consent": granted(ts - 1)}
+    return contract_event(evt, ts=ts, **{**defaults, **fields})
 
 
 def sent(sink: Ga4Sink) -> list[dict[str, Any]]:
@@ -182,3 +174,61 @@ def test_secret_never_appears_in_the_relay_logs(
     output = capsys.readouterr()
     assert "GA4 request failed" in output.out
     assert "s3cr3t-value" not in output.out + output.err
+
+
+def test_audit_line_has_the_decision_and_no_raw_identifiers(sink: Ga4Sink) -> None:
+    """Each decision logs event id, client pseudonym, outcome and rules version, no raw ids."""
+    stream = io.StringIO()
+    service = make_service(sink, logger=JsonLogger("relay", stream))
+    item = event("start", user_id="user-secret-7", session_id="1732449990")
+    service.process(message(item))
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    [record] = [line for line in lines if line["message"] == LogMessage.CONSENT_DECISION]
+    assert record["event_id"] == item["event_id"]
+    assert record["client"] == pseudonym(CLIENT)
+    assert record["decision"] == "forward"
+    assert record["rules_version"] == service.planner.rules.rules_version
+    for raw in (CLIENT, "user-secret-7", "1732449990"):
+        assert raw not in stream.getvalue()
+
+
+SHOP_SECRET_VERSION = "projects/p/secrets/shop/versions/1"
+
+
+def routed_planner() -> Planner:
+    """The shipped rules; bot ``shop`` has its own property with a Secret Manager secret."""
+    mapping = parse_mapping(
+        "properties:\n"
+        f"  shop: {{measurement_id: G-SHOP1234, api_secret_name: {SHOP_SECRET_VERSION}}}\n",
+        source="mapping.yaml",
+    )
+    return Planner(
+        load_rules(shipped_file("consent-rules.yaml")),
+        mapping,
+        Ga4Property("G-DEFAULT12", SecretRef("env", "DEV_SECRET")),
+    )
+
+
+def test_each_bot_goes_to_its_own_property(sink: Ga4Sink) -> None:
+    """A bot with its own property is sent there; other bots go to the default property."""
+    secrets = SecretProvider(
+        env={"DEV_SECRET": "dev-secret"},
+        client_factory=lambda: FakeSecretManagerClient({SHOP_SECRET_VERSION: "shop-secret"}),
+    )
+    service = make_service(sink, planner=routed_planner(), secrets=secrets)
+    service.process(message(event("start", bot_id="shop"), event("start", bot_id="other")))
+    assert sorted(r.measurement_id for r in sink.records()) == ["G-DEFAULT12", "G-SHOP1234"]
+    assert service.api_secrets == {
+        SecretRef("secret_manager", SHOP_SECRET_VERSION): "shop-secret",
+        SecretRef("env", "DEV_SECRET"): "dev-secret",
+    }
+
+
+def test_a_secret_that_cannot_be_read_stops_the_instance_at_start(sink: Ga4Sink) -> None:
+    """Every configured API secret is resolved when the relay is built; a missing one is a
+    ConfigError naming the property, before any message is taken."""
+    secrets = SecretProvider(
+        env={"DEV_SECRET": "dev-secret"}, client_factory=lambda: FakeSecretManagerClient({})
+    )
+    with pytest.raises(ConfigError, match=r"G-SHOP1234.*shop/versions/1"):
+        make_service(sink, planner=routed_planner(), secrets=secrets)

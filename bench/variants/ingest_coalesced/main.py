@@ -9,7 +9,7 @@ of different clients can share an RPC only unordered (see the publisher's docstr
 import flask
 import functions_framework
 from loyjoy_relay.config import IngestSettings
-from loyjoy_relay.ingest_http import create_service
+from loyjoy_relay.service.ingest import create_service
 
 from bench.coalescing_publisher import CoalescingPublisher
 

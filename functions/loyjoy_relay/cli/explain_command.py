@@ -1,28 +1,27 @@
 """``loyjoy-relay explain --rules FILE EVENTS.jsonl``: what the relay would do, event by event.
 
-Events are processed in file order as the relay would, with an in-memory consent ledger;
-each line printed is ``{"index", "event_id", "evt", "decision", "reason", "ga4"}``.
+Prints one JSON line per event (``service.explain``), planned exactly as the relay plans.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from loyjoy_relay.adapters.client_ids import random_client_id
+from loyjoy_relay.adapters.mapping_file import load_mapping
+from loyjoy_relay.adapters.rules_file import load_rules
 from loyjoy_relay.config import mapping_path
-from loyjoy_relay.consent.decision import Decision, decide, records_from_event
-from loyjoy_relay.consent.ledger import InMemoryConsentLedger
-from loyjoy_relay.consent.rules import ConsentRules
-from loyjoy_relay.consent.rules_file import load_rules
-from loyjoy_relay.errors import Ga4Rejected, InvalidInput
-from loyjoy_relay.events import LoyJoyEvent, events_for_explain
-from loyjoy_relay.ga4.batching import build_requests
-from loyjoy_relay.ga4.mapping import Ga4Mapping
-from loyjoy_relay.ga4.mapping_file import load_mapping
-from loyjoy_relay.outgoing import prepare
+from loyjoy_relay.core.events import events_for_explain
+from loyjoy_relay.core.ga4.routing import Ga4Property, SecretRef
+from loyjoy_relay.core.planner import Planner
+from loyjoy_relay.errors import InvalidInput
+from loyjoy_relay.service.explain import explain_events
+
+# explain sends nothing: the default property only names where the events would go.
+PREVIEW_PROPERTY = Ga4Property("G-PREVIEW", SecretRef("value", ""))
 
 
 def register(subparsers: Any) -> None:
@@ -39,22 +38,6 @@ def register(subparsers: Any) -> None:
     explain.set_defaults(handler=run)
 
 
-def _ga4_body(
-    rules: ConsentRules, mapping: Ga4Mapping, decision: Decision, event: LoyJoyEvent
-) -> tuple[dict[str, Any] | None, str | None]:
-    """The MP body the relay would send for the event, or why it would not be sent.
-
-    The event is taken as arriving when it happened, so an old sample export still shows
-    its body; the relay itself refuses events past GA4's 72-hour window.
-    """
-    try:
-        identity, ga4_event = prepare(rules, mapping, decision, event, now_ms=event.ts)
-        [body] = build_requests(identity, [ga4_event])
-    except Ga4Rejected as error:
-        return None, error.reason
-    return body, None
-
-
 def run(args: argparse.Namespace) -> int:
     """Print one JSON line per event; exit 2 when the rules or an event line are invalid."""
     rules = load_rules(args.rules)
@@ -68,22 +51,7 @@ def run(args: argparse.Namespace) -> int:
     except InvalidInput as error:
         print(f"{args.events}: {error.reason}", file=sys.stderr)
         return 2
-    ledger = InMemoryConsentLedger()
-    for index, event in enumerate(events):
-        history = ledger.record(event.client_id, records_from_event(rules, event))
-        decision = decide(rules, event, history)
-        ga4, problem = None, None
-        if decision.action != "drop":
-            ga4, problem = _ga4_body(rules, mapping, decision, event)
-        line: dict[str, Any] = {
-            "index": index,
-            "event_id": event.event_id,
-            "evt": event.evt,
-            "decision": decision.action,
-            "reason": decision.reason,
-            "ga4": ga4,
-        }
-        if problem is not None:
-            line["reason"] = f"{decision.reason}; but GA4 would refuse it: {problem}"
-        print(json.dumps(line, separators=(",", ":")))
+    planner = Planner(rules, mapping, PREVIEW_PROPERTY)
+    for line in explain_events(planner, events, new_client_id=random_client_id):
+        print(line)
     return 0

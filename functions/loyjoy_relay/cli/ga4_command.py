@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from loyjoy_relay.ga4.validation import validate_body, validation_response
+from loyjoy_relay.core.ga4.validation.body import validate_body, validation_response
 
 
 def register(subparsers: Any) -> None:
@@ -54,7 +54,7 @@ def run_validate(args: argparse.Namespace) -> int:
 
 def run_sink(args: argparse.Namespace) -> int:
     """Serve the GA4 stand-in until interrupted."""
-    from loyjoy_relay.ga4.sink import Ga4Sink
+    from loyjoy_relay.devstack.ga4_sink import Ga4Sink
 
     sink = Ga4Sink(args.host, args.port)
     print(f"GA4 sink listening on {sink.url} (GA4_ENDPOINT={sink.url})", flush=True)

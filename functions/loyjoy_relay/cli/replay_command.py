@@ -29,8 +29,8 @@ def run(args: argparse.Namespace) -> int:
     """Replay dead letters; print a JSON summary; exit 1 if any could not be replayed."""
     from google.cloud import pubsub_v1  # type: ignore[attr-defined]
 
-    from loyjoy_relay.publishing import PubSubPublisher
-    from loyjoy_relay.replay import Replayer
+    from loyjoy_relay.adapters.pubsub import PubSubPublisher
+    from loyjoy_relay.service.replay import Replayer
 
     settings = ReplaySettings.from_env()
     subscriber = pubsub_v1.SubscriberClient()

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from loyjoy_relay.consent.rules import BotPolicy, ConsentRules
-from loyjoy_relay.consent.rules_file import check_rules_text
+from loyjoy_relay.adapters.rules_file import check_rules_text
+from loyjoy_relay.core.consent.rules import BotPolicy, ConsentRules
 
 _ACTIONS = {
     "forward": "forwarded with the visitor's own identifiers",

@@ -19,22 +19,22 @@ from typing import Any
 import flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from loyjoy_relay.adapters.dead_letters import DeadLetters
+from loyjoy_relay.adapters.fakes import InMemoryConsentLedger, InMemoryDedup, RecordingPublisher
+from loyjoy_relay.adapters.ga4_sender import Ga4Sender
+from loyjoy_relay.adapters.logs import JsonLogger
+from loyjoy_relay.adapters.mapping_file import load_mapping
+from loyjoy_relay.adapters.ports import MessagePublisher
+from loyjoy_relay.adapters.rules_file import load_rules
+from loyjoy_relay.adapters.secret_manager import SecretProvider
 from loyjoy_relay.config import IngestSettings, shipped_file
-from loyjoy_relay.consent.ledger import InMemoryConsentLedger
-from loyjoy_relay.consent.rules_file import load_rules
-from loyjoy_relay.dead_letters import DeadLetters
-from loyjoy_relay.dedup import InMemoryDedup
+from loyjoy_relay.core.ga4.routing import Ga4Property, SecretRef
+from loyjoy_relay.core.planner import Planner
 from loyjoy_relay.devstack.embedded_queue import EmbeddedQueue
+from loyjoy_relay.devstack.ga4_sink import Ga4Sink
 from loyjoy_relay.devstack.pipeline import LOCAL_API_SECRET, LOCAL_MEASUREMENT_ID
-from loyjoy_relay.ga4.mapping_file import load_mapping
-from loyjoy_relay.ga4.routing import Ga4Property, SecretRef
-from loyjoy_relay.ga4.secrets import SecretProvider
-from loyjoy_relay.ga4.sender import Ga4Sender
-from loyjoy_relay.ga4.sink import Ga4Sink
-from loyjoy_relay.ingest_http import IngestService
-from loyjoy_relay.logs import JsonLogger
-from loyjoy_relay.publishing import MessagePublisher, RecordingPublisher
-from loyjoy_relay.relay_service import RelayService
+from loyjoy_relay.service.ingest import IngestService
+from loyjoy_relay.service.wiring import build_relay_service
 
 
 class LogTee(io.TextIOBase):
@@ -78,10 +78,14 @@ def start_embedded(
     stream = LogTee(on_log)
     sink = Ga4Sink().start()
     relay_logger = JsonLogger("relay", stream)  # type: ignore[arg-type]
-    relay = RelayService(
-        rules=load_rules(shipped_file("consent-rules.yaml")),
-        mapping=load_mapping(shipped_file("ga4-mapping.yaml")),
-        default_property=Ga4Property(LOCAL_MEASUREMENT_ID, SecretRef("value", LOCAL_API_SECRET)),
+    relay = build_relay_service(
+        planner=Planner(
+            rules=load_rules(shipped_file("consent-rules.yaml")),
+            mapping=load_mapping(shipped_file("ga4-mapping.yaml")),
+            default_property=Ga4Property(
+                LOCAL_MEASUREMENT_ID, SecretRef("value", LOCAL_API_SECRET)
+            ),
+        ),
         ledger=InMemoryConsentLedger(),
         dedup=InMemoryDedup(),
         sender=Ga4Sender(sink.url, logger=relay_logger),

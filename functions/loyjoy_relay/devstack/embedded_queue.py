@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from loyjoy_relay.publishing import OutgoingMessage
+from loyjoy_relay.adapters.ports import OutgoingMessage
 
 Envelope = dict[str, Any]
 

@@ -14,6 +14,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from loyjoy_relay.adapters.logs import LogMessage
+
 MAX_EVENTS = 300
 MAX_REQUESTS = 100
 
@@ -76,21 +78,21 @@ class FlowBoard:
         """A structured log line from ingest or relay."""
         message = record.get("message")
         with self.lock:
-            if message == "ingest request":
+            if message == LogMessage.INGEST_REQUEST:
                 self.ingest_requests.appendleft(
                     {key: record.get(key) for key in ("time", "status", "accepted", "rejected")}
                 )
-            elif message == "consent decision" and record.get("event_id"):
+            elif message == LogMessage.CONSENT_DECISION and record.get("event_id"):
                 flow = self._event(str(record["event_id"]))
                 flow.decision = record.get("decision")
                 flow.reason = record.get("reason")
                 flow.consent_state = record.get("state")
                 flow.evt = flow.evt or str(record.get("evt", ""))
-            elif message == "ga4 request sent":
+            elif message == LogMessage.GA4_REQUEST_SENT:
                 self._ga4_count += 1
                 for event_id in record.get("event_ids", []):
                     self._event(str(event_id)).ga4_request = self._ga4_count
-            elif message == "dead-lettered":
+            elif message == LogMessage.DEAD_LETTERED:
                 for event_id in record.get("event_ids", []):
                     self._event(str(event_id)).dead_letter = str(record.get("reason"))
 

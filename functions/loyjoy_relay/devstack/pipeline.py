@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loyjoy_relay.devstack.emulators import Emulator
+from loyjoy_relay.devstack.ga4_sink import Ga4Sink
 from loyjoy_relay.devstack.processes import ServerProcess, function_process
-from loyjoy_relay.ga4.sink import Ga4Sink
 
 # The local GA4 stand-in checks neither; any well-formed values do.
 LOCAL_MEASUREMENT_ID = "G-LOCAL12345"

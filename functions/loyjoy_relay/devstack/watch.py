@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from loyjoy_relay.devstack.flow import FlowBoard
-from loyjoy_relay.ga4.sink import Ga4Sink
+from loyjoy_relay.devstack.ga4_sink import Ga4Sink
 
 POLL_SECONDS = 0.3
 

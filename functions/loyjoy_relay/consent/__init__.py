@@ -1,1 +1,0 @@
-"""Consent: the privacy team's rules, decisions, the consent ledger, and redaction."""

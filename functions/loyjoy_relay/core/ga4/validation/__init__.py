@@ -1,0 +1,1 @@
+"""Validation of MP request bodies, answering as GA4's debug endpoint does."""

@@ -1,1 +1,0 @@
-"""GA4 Measurement Protocol: mapping, validation, request building and sending."""

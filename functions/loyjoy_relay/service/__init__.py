@@ -1,0 +1,1 @@
+"""Services: ingest, relay and replay, doing I/O around the core, and their wiring."""

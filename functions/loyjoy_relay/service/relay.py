@@ -1,0 +1,220 @@
+"""The relay service: the I/O around the planner, for one Pub/Sub message (a client batch).
+
+Per message, in this order:
+
+1. decode it; a message that is not a client batch is dead-lettered at once;
+2. record the batch's consent decisions in the client's ledger and read the history; a
+   ledger that cannot be read raises, so nothing is sent (fail closed) and Pub/Sub retries;
+3. claim the events' ids (dedup): already sent ones are skipped, ones another delivery is
+   still working on make this delivery retry later;
+4. plan the claimed events (:mod:`loyjoy_relay.core.planner`: every decision is made there)
+   and log one audit line per decision;
+5. send the plan's requests, marking events sent request by request; a transient failure
+   releases what is unsent and raises (Pub/Sub retries); events GA4 refuses for good, and
+   those the plan could not send, are dead-lettered with the reason; the rest still go.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from loyjoy_relay.adapters.dead_letters import DeadLetters
+from loyjoy_relay.adapters.ga4_sender import Ga4Sender
+from loyjoy_relay.adapters.logs import JsonLogger, LogMessage, pseudonym
+from loyjoy_relay.adapters.ports import ConsentLedger, DedupStore
+from loyjoy_relay.core.consent.history import ConsentRecord
+from loyjoy_relay.core.consent.privacy import ClientIdSource
+from loyjoy_relay.core.events import ClientBatch, RelayedEvent
+from loyjoy_relay.core.planner import Plan, Planner
+from loyjoy_relay.errors import Ga4Rejected, RetryableError, StoreUnavailable, UndecodableMessage
+
+SecretLookup = Callable[[Any], str]
+
+
+def wall_clock_ms() -> int:
+    """Milliseconds since the epoch, now."""
+    return time.time_ns() // 1_000_000
+
+
+@dataclass
+class MessageReport:
+    """What became of one message's events."""
+
+    forwarded: int = 0
+    anonymized: int = 0
+    dropped: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    requests: int = 0
+    drop_reasons: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class RelayService:
+    """Relays client batches; holds one instance's planner, stores and clients.
+
+    ``api_secrets`` maps each destination's secret reference to its value, resolved at
+    start (:mod:`loyjoy_relay.service.wiring`), so no message waits on Secret Manager.
+    """
+
+    planner: Planner
+    ledger: ConsentLedger
+    dedup: DedupStore
+    sender: Ga4Sender
+    api_secrets: Mapping[Any, str]
+    dead_letters: DeadLetters
+    logger: JsonLogger
+    new_client_id: ClientIdSource
+    clock_ms: Callable[[], int] = wall_clock_ms
+
+    def handle_event_data(self, data: Mapping[str, Any]) -> MessageReport:
+        """Handle the data of a ``messagePublished`` CloudEvent (or a push body)."""
+        message = data.get("message") if isinstance(data, Mapping) else None
+        encoded = message.get("data") if isinstance(message, Mapping) else None
+        try:
+            raw = base64.b64decode(encoded or "", validate=True)
+        except (binascii.Error, TypeError, ValueError):
+            raw = str(encoded).encode()
+        return self.process(raw)
+
+    def process(self, raw: bytes) -> MessageReport:
+        """Relay one client batch; raise RetryableError to have Pub/Sub deliver it again."""
+        started = time.perf_counter()
+        try:
+            batch = ClientBatch.from_message(raw)
+        except UndecodableMessage as error:
+            self.dead_letters.park_raw(raw, error.reason)
+            self.logger.error(
+                LogMessage.DEAD_LETTERED, reason=error.reason, event_ids=[], bytes=len(raw)
+            )
+            return MessageReport(dead_lettered=1)
+        report = MessageReport()
+        history = self._consent_history(batch)
+        claimed = self._claim(batch, report)
+        plan = self.planner.plan(
+            claimed, history, now_ms=self.clock_ms(), new_client_id=self.new_client_id
+        )
+        self._audit(batch, plan, report)
+        self._complete(plan.dropped_ids())
+        refused = [(item.event_id, item.reason) for item in plan.unsendable]
+        try:
+            refused.extend(self._send(plan, report))
+        finally:
+            self._park(batch, refused, report)
+        self.logger.info(
+            LogMessage.RELAY_MESSAGE,
+            client=pseudonym(batch.client_id),
+            bot_id=batch.bot_id,
+            events=len(batch.events),
+            forwarded=report.forwarded,
+            anonymized=report.anonymized,
+            dropped=report.dropped,
+            duplicates=report.duplicates,
+            dead_lettered=report.dead_lettered,
+            requests=report.requests,
+            drop_reasons=dict(report.drop_reasons),
+            latency_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+        return report
+
+    def _consent_history(self, batch: ClientBatch) -> list[ConsentRecord]:
+        records = self.planner.consent_records(batch.events)
+        if records:
+            return self.ledger.record(batch.client_id, records)
+        return self.ledger.read(batch.client_id)
+
+    def _claim(self, batch: ClientBatch, report: MessageReport) -> list[RelayedEvent]:
+        claim = self.dedup.claim([event.event_id for event in batch.events], self.clock_ms())
+        if claim.busy:
+            self.dedup.release(list(claim.claimed))
+            raise RetryableError(f"{len(claim.busy)} events are being relayed by another delivery")
+        report.duplicates = len(claim.already_sent)
+        unique = {event.event_id: event for event in batch.events}
+        return [event for event_id, event in unique.items() if event_id in claim.claimed]
+
+    def _audit(self, batch: ClientBatch, plan: Plan, report: MessageReport) -> None:
+        client = pseudonym(batch.client_id)
+        rules_version = self.planner.rules.rules_version
+        for outcome in plan.outcomes:
+            self.logger.info(
+                LogMessage.CONSENT_DECISION,
+                event_id=outcome.event_id,
+                client=client,
+                bot_id=outcome.bot_id,
+                evt=outcome.evt,
+                decision=outcome.action,
+                state=outcome.state,
+                reason=outcome.reason,
+                rules_version=rules_version,
+            )
+        unsendable = {item.event_id for item in plan.unsendable}
+        for outcome in plan.outcomes:
+            if outcome.action == "drop":
+                report.dropped += 1
+                report.drop_reasons[outcome.reason] += 1
+            elif outcome.event_id in unsendable:
+                continue
+            elif outcome.action == "forward":
+                report.forwarded += 1
+            else:
+                report.anonymized += 1
+
+    def _send(self, plan: Plan, report: MessageReport) -> list[tuple[str, str]]:
+        """Send every planned request; return (event id, reason) GA4 refused for good."""
+        refused: list[tuple[str, str]] = []
+        for index, planned in enumerate(plan.requests):
+            try:
+                delivery = self.sender.send(
+                    planned.request.body,
+                    measurement_id=planned.destination.measurement_id,
+                    api_secret=self.api_secrets[planned.destination.secret],
+                    events=len(planned.event_ids),
+                )
+            except Ga4Rejected as error:
+                refused.extend((event_id, error.reason) for event_id in planned.event_ids)
+                continue
+            except RetryableError:
+                self.dedup.release([i for p in plan.requests[index:] for i in p.event_ids])
+                raise
+            report.requests += 1
+            self._complete(list(planned.event_ids))
+            self.logger.info(
+                LogMessage.GA4_REQUEST_SENT,
+                measurement_id=delivery.measurement_id,
+                events=delivery.events,
+                attempts=delivery.attempts,
+                event_ids=list(planned.event_ids),
+            )
+        return refused
+
+    def _park(
+        self, batch: ClientBatch, refused: Sequence[tuple[str, str]], report: MessageReport
+    ) -> None:
+        by_reason: dict[str, list[RelayedEvent]] = defaultdict(list)
+        events = {event.event_id: event for event in batch.events}
+        for event_id, reason in refused:
+            by_reason[reason].append(events[event_id])
+        for reason, parked in by_reason.items():
+            self.dead_letters.park_events(batch, parked, reason)
+            ids = [event.event_id for event in parked]
+            self.dedup.release(ids)  # so that a replay after the fix may send them
+            report.dead_lettered += len(parked)
+            self.logger.warning(LogMessage.DEAD_LETTERED, reason=reason, event_ids=ids)
+
+    def _complete(self, event_ids: list[str]) -> None:
+        if not event_ids:
+            return
+        try:
+            self.dedup.complete(event_ids)
+        except StoreUnavailable as error:
+            # The events were delivered (or dropped); retrying the message could only send
+            # them twice. The claims expire with their lease.
+            self.logger.error(
+                LogMessage.DEDUP_NOT_RECORDED, reason=str(error), events=len(event_ids)
+            )

@@ -1,0 +1,104 @@
+"""Builds the relay of one function instance: rules, mapping, secrets and adapters.
+
+Everything that can be wrong with the configuration is found here, at start, so a broken
+instance stops before its first message with the problem named: the rules and mapping
+files are loaded and checked, and every GA4 API secret the mapping can send with is
+resolved (a missing one names the property and the secret).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from loyjoy_relay.adapters.client_ids import random_client_id
+from loyjoy_relay.adapters.dead_letters import DeadLetters
+from loyjoy_relay.adapters.firestore_dedup import FirestoreDedup
+from loyjoy_relay.adapters.firestore_ledger import FirestoreConsentLedger
+from loyjoy_relay.adapters.ga4_sender import Ga4Sender
+from loyjoy_relay.adapters.logs import JsonLogger
+from loyjoy_relay.adapters.mapping_file import load_mapping
+from loyjoy_relay.adapters.ports import ConsentLedger, DedupStore
+from loyjoy_relay.adapters.pubsub import PubSubPublisher
+from loyjoy_relay.adapters.rules_file import load_rules
+from loyjoy_relay.adapters.secret_manager import SecretProvider
+from loyjoy_relay.config import RelaySettings, secret_environment
+from loyjoy_relay.core.consent.privacy import ClientIdSource
+from loyjoy_relay.core.ga4.routing import Ga4Property, SecretRef
+from loyjoy_relay.core.planner import Planner
+from loyjoy_relay.errors import ConfigError
+from loyjoy_relay.service.relay import RelayService, wall_clock_ms
+
+
+def default_property(settings: RelaySettings) -> Ga4Property:
+    """The property of ``GA4_MEASUREMENT_ID`` with ``GA4_API_SECRET_NAME`` or the value."""
+    if settings.api_secret_name:
+        secret = SecretRef("secret_manager", settings.api_secret_name)
+    else:
+        secret = SecretRef("value", settings.api_secret or "")
+    return Ga4Property(settings.measurement_id, secret)
+
+
+def resolve_api_secrets(planner: Planner, secrets: SecretProvider) -> dict[SecretRef, str]:
+    """The API secret of every property the planner can send to, fetched now.
+
+    Raises ConfigError naming the property when one cannot be had.
+    """
+    properties = [planner.default_property, *planner.mapping.properties.values()]
+    resolved: dict[SecretRef, str] = {}
+    for prop in properties:
+        if prop.secret in resolved:
+            continue
+        try:
+            resolved[prop.secret] = secrets.secret_for(prop.secret)
+        except ConfigError as error:
+            raise ConfigError(f"GA4 API secret of {prop.measurement_id}: {error}") from None
+    return resolved
+
+
+def build_relay_service(
+    *,
+    planner: Planner,
+    ledger: ConsentLedger,
+    dedup: DedupStore,
+    sender: Ga4Sender,
+    secrets: SecretProvider,
+    dead_letters: DeadLetters,
+    logger: JsonLogger,
+    new_client_id: ClientIdSource = random_client_id,
+    clock_ms: Callable[[], int] = wall_clock_ms,
+) -> RelayService:
+    """A relay over the given adapters (real or fakes), its secrets resolved at once."""
+    return RelayService(
+        planner=planner,
+        ledger=ledger,
+        dedup=dedup,
+        sender=sender,
+        api_secrets=resolve_api_secrets(planner, secrets),
+        dead_letters=dead_letters,
+        logger=logger,
+        new_client_id=new_client_id,
+        clock_ms=clock_ms,
+    )
+
+
+def create_relay_service() -> RelayService:
+    """The deployed relay: Firestore, Pub/Sub (dead letters), Secret Manager and GA4."""
+    from google.cloud import firestore
+
+    settings = RelaySettings.from_env()
+    logger = JsonLogger("relay")
+    planner = Planner(
+        rules=load_rules(settings.consent_rules_path),
+        mapping=load_mapping(settings.ga4_mapping_path, custom_names=settings.custom_event_names),
+        default_property=default_property(settings),
+    )
+    firestore_client = firestore.Client(project=settings.project)
+    return build_relay_service(
+        planner=planner,
+        ledger=FirestoreConsentLedger(firestore_client),
+        dedup=FirestoreDedup(firestore_client),
+        sender=Ga4Sender(settings.ga4_endpoint, logger=logger),
+        secrets=SecretProvider(env=secret_environment()),
+        dead_letters=DeadLetters(PubSubPublisher(settings.project, settings.dead_letter_topic)),
+        logger=logger,
+    )

@@ -1,0 +1,107 @@
+"""Both entry points in process through functions-framework's ``create_app``, golden JSON.
+
+The functions' own ``main.py`` files are loaded by functions-framework as in production;
+only their wiring is swapped for the shipped fakes (a recording publisher, in-memory
+ledger and dedup, a recording GA4 transport, fixed clock and ids), so the exact message
+published and the exact MP bodies sent can be compared with the golden files.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from functions_framework import create_app
+from loyjoy_relay.adapters.dead_letters import DeadLetters
+from loyjoy_relay.adapters.fakes import (
+    InMemoryConsentLedger,
+    InMemoryDedup,
+    RecordingGa4Transport,
+    RecordingPublisher,
+    SequentialClientIds,
+)
+from loyjoy_relay.adapters.ga4_sender import Ga4Sender
+from loyjoy_relay.adapters.logs import JsonLogger
+from loyjoy_relay.adapters.mapping_file import load_mapping
+from loyjoy_relay.adapters.rules_file import load_rules
+from loyjoy_relay.adapters.secret_manager import SecretProvider
+from loyjoy_relay.config import IngestSettings, shipped_file
+from loyjoy_relay.core.ga4.routing import Ga4Property, SecretRef
+from loyjoy_relay.core.planner import Planner
+from loyjoy_relay.service import ingest, wiring
+from loyjoy_relay.service.ingest import IngestService
+from loyjoy_relay.service.relay import RelayService
+
+from tests.support.processes import ROOT
+
+GOLDEN = Path(__file__).parent / "golden"
+NOW = 1_732_450_010_000  # the golden events happened in the ten seconds before
+
+
+def golden(name: str) -> Any:
+    return json.loads((GOLDEN / name).read_text())
+
+
+def test_ingest_publishes_the_golden_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A listener's POST in; the exact Pub/Sub message (data and attributes) out."""
+    publisher = RecordingPublisher()
+    settings = IngestSettings.from_env(
+        {"GOOGLE_CLOUD_PROJECT": "p", "ALLOWED_ORIGINS": "https://shop.example.com"}
+    )
+    service = IngestService(settings, publisher, JsonLogger("ingest", io.StringIO()), lambda: NOW)
+    monkeypatch.setattr(ingest, "create_service", lambda: service)
+    app = create_app("ingest", str(ROOT / "functions" / "ingest" / "main.py"), "http")
+    response = app.test_client().post(
+        "/",
+        data=(GOLDEN / "ingest.request.json").read_bytes(),
+        headers={"Origin": "https://shop.example.com", "Content-Type": "text/plain"},
+    )
+    assert response.status_code == 202, response.get_data(as_text=True)
+    assert response.get_json() == golden("ingest.response.json")
+    published = [
+        {"data": json.loads(m.data), "attributes": m.attributes} for m in publisher.messages
+    ]
+    assert published == golden("ingest.published.json")
+
+
+def relay_with_fakes(transport: RecordingGa4Transport) -> RelayService:
+    return wiring.build_relay_service(
+        planner=Planner(
+            load_rules(shipped_file("consent-rules.yaml")),
+            load_mapping(shipped_file("ga4-mapping.yaml")),
+            Ga4Property("G-GOLDEN123", SecretRef("value", "golden-secret")),
+        ),
+        ledger=InMemoryConsentLedger(),
+        dedup=InMemoryDedup(),
+        sender=Ga4Sender("https://ga4.test", transport=transport),
+        secrets=SecretProvider(),
+        dead_letters=DeadLetters(RecordingPublisher()),
+        logger=JsonLogger("relay", io.StringIO()),
+        new_client_id=SequentialClientIds(),
+        clock_ms=lambda: NOW,
+    )
+
+
+def test_relay_sends_the_golden_mp_bodies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ``messagePublished`` CloudEvent in; the exact MP bodies the GA4 endpoint got out."""
+    transport = RecordingGa4Transport()
+    monkeypatch.setattr(wiring, "create_relay_service", lambda: relay_with_fakes(transport))
+    app = create_app("relay", str(ROOT / "functions" / "relay" / "main.py"), "cloudevent")
+    cloud_event = golden("relay.cloudevent.json")
+    response = app.test_client().post(
+        "/", json=cloud_event, headers={"Content-Type": "application/cloudevents+json"}
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert [json.loads(body) for body in transport.bodies()] == golden("relay.mp.json")
+    assert all("api_secret=golden-secret" in r.url for r in transport.requests)
+
+
+def test_the_golden_cloudevent_carries_the_golden_ingest_message() -> None:
+    """The relay's golden input is the message ingest's golden output published."""
+    published = golden("ingest.published.json")
+    data = json.loads(base64.b64decode(golden("relay.cloudevent.json")["data"]["message"]["data"]))
+    assert data == published[0]["data"]
