@@ -48,6 +48,9 @@ def _policy_sentences(policy: BotPolicy) -> list[str]:
         f"Never sent: {_names(policy.never)}.",
         f"On forwarded events, ad_user_data {_SIGNALS[policy.ad_user_data]} and "
         f"ad_personalization {_SIGNALS[policy.ad_personalization]}.",
+        "Web addresses in anonymized events keep scheme, host and path and only the query "
+        f"parameters {', '.join(policy.anonymized_url_params) or '(none)'}; never a fragment, "
+        "and none of the visitor's identifiers.",
     ]
 
 
@@ -56,7 +59,8 @@ def summary(rules: ConsentRules) -> str:
     sentences = [
         f"Consent rules {rules.rules_version}.",
         *_policy_sentences(rules.for_bot("")),
-        "E-mail addresses and phone numbers are removed from every event in every case.",
+        "E-mail addresses and phone numbers are removed from every event in every case, "
+        "however they are encoded.",
     ]
     if rules.custom_events:
         sentences.append(f"Custom event names allowed: {', '.join(rules.custom_events)}.")

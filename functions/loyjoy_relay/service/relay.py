@@ -26,12 +26,13 @@ from typing import Any
 
 from loyjoy_relay.adapters.dead_letters import DeadLetters
 from loyjoy_relay.adapters.ga4_sender import Ga4Sender
-from loyjoy_relay.adapters.logs import JsonLogger, LogMessage, pseudonym
+from loyjoy_relay.adapters.logs import JsonLogger, LogMessage
 from loyjoy_relay.adapters.ports import ConsentLedger, DedupStore
 from loyjoy_relay.core.consent.history import ConsentRecord
 from loyjoy_relay.core.consent.privacy import ClientIdSource
 from loyjoy_relay.core.events import ClientBatch, RelayedEvent
 from loyjoy_relay.core.planner import Plan, Planner
+from loyjoy_relay.core.pseudonyms import Pseudonyms
 from loyjoy_relay.errors import Ga4Rejected, RetryableError, StoreUnavailable, UndecodableMessage
 
 SecretLookup = Callable[[Any], str]
@@ -60,7 +61,8 @@ class RelayService:
     """Relays client batches; holds one instance's planner, stores and clients.
 
     ``api_secrets`` maps each destination's secret reference to its value, resolved at
-    start (:mod:`loyjoy_relay.service.wiring`), so no message waits on Secret Manager.
+    start (:mod:`loyjoy_relay.service.wiring`), so no message waits on Secret Manager;
+    ``pseudonyms`` (keyed likewise) names clients in the logs.
     """
 
     planner: Planner
@@ -70,6 +72,7 @@ class RelayService:
     api_secrets: Mapping[Any, str]
     dead_letters: DeadLetters
     logger: JsonLogger
+    pseudonyms: Pseudonyms
     new_client_id: ClientIdSource
     clock_ms: Callable[[], int] = wall_clock_ms
 
@@ -109,8 +112,8 @@ class RelayService:
             self._park(batch, refused, report)
         self.logger.info(
             LogMessage.RELAY_MESSAGE,
-            client=pseudonym(batch.client_id),
-            bot_id=batch.bot_id,
+            client=self.pseudonyms.for_logs(batch.client_id),
+            bot_ids=list(batch.bot_ids),
             events=len(batch.events),
             forwarded=report.forwarded,
             anonymized=report.anonymized,
@@ -139,7 +142,7 @@ class RelayService:
         return [event for event_id, event in unique.items() if event_id in claim.claimed]
 
     def _audit(self, batch: ClientBatch, plan: Plan, report: MessageReport) -> None:
-        client = pseudonym(batch.client_id)
+        client = self.pseudonyms.for_logs(batch.client_id)
         rules_version = self.planner.rules.rules_version
         for outcome in plan.outcomes:
             self.logger.info(

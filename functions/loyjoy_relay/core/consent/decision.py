@@ -6,9 +6,11 @@ or before the event's time taken from the event itself and the client's history 
 holds the decisions and consent stamps of every event seen; see
 :func:`records_from_event`); on equal times a revocation
 wins (:func:`~loyjoy_relay.core.consent.history.precedence`); with none, the bot's
-``default``. A grant counts only for the bot it was given in, a revocation for every bot
-of the client. Every function takes the event's :class:`BotPolicy`, resolved once by the
-caller.
+``default``. A grant counts only for the bot it was given in, and only while the event
+that made it is in that bot's grant list; a revocation counts for every bot of the
+client, whatever made it. A consent stamp can therefore deny on its own word, but grant
+only by naming an event the bot grants by. Every function takes the event's
+:class:`BotPolicy`, resolved once by the caller.
 """
 
 from __future__ import annotations
@@ -34,18 +36,28 @@ def records_from_event(policy: BotPolicy, event: LoyJoyEvent) -> list[ConsentRec
     """The consent records an event contributes to its client's history.
 
     Its own decision when it is a grant or revoke event of its bot's rules (at its time),
-    and the decision its consent stamp carries (at the stamp's time).
+    and the decision its consent stamp carries (at the stamp's time): a ``denied`` stamp
+    always, a ``granted`` one only when the event it names is in the bot's grant list (a
+    stamp without ``evt``, or naming another event, grants nothing and is not recorded).
     """
     records = []
     if event.evt in policy.revoke:
-        records.append(ConsentRecord(event.ts, "revoke", event.bot_id, event.event_id))
+        records.append(ConsentRecord(event.ts, "revoke", event.bot_id, event.event_id, event.evt))
     elif event.evt in policy.grant:
-        records.append(ConsentRecord(event.ts, "grant", event.bot_id, event.event_id))
-    if event.consent is not None:
-        kind: Kind = "grant" if event.consent.profiling == "granted" else "revoke"
-        source = f"stamp:{event.event_id}"
-        records.append(ConsentRecord(event.consent.at, kind, event.bot_id, source))
+        records.append(ConsentRecord(event.ts, "grant", event.bot_id, event.event_id, event.evt))
+    stamp = event.consent
+    if stamp is not None:
+        kind: Kind = "grant" if stamp.profiling == "granted" else "revoke"
+        if kind == "revoke" or stamp.evt in policy.grant:
+            source = f"stamp:{event.event_id}"
+            records.append(ConsentRecord(stamp.at, kind, event.bot_id, source, stamp.evt))
     return records
+
+
+def grants(policy: BotPolicy, record: ConsentRecord) -> bool:
+    """True when ``record`` is a grant the bot's rules accept: made by an event in its grant
+    list (rules that stop granting by an event stop honouring its recorded grants)."""
+    return record.kind == "grant" and record.evt in policy.grant
 
 
 def _describe(record: ConsentRecord, event: LoyJoyEvent) -> str:
@@ -66,8 +78,10 @@ def effective_state(
     for record in history:
         if record.at > event.ts:
             continue
-        if record.kind == "grant" and record.bot_id != event.bot_id:
-            continue  # consent given in one bot's chat is not consent for another's
+        if record.kind == "grant" and (record.bot_id != event.bot_id or not grants(policy, record)):
+            # consent given in one bot's chat is not consent for another's, and a grant
+            # counts only by an event this bot's rules grant by
+            continue
         if latest is None or precedence(record) > precedence(latest):
             latest = record
     if latest is None:

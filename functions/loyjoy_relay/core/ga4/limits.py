@@ -8,6 +8,7 @@ pages; see ``docs/ga4.md`` for the sources and where they disagree.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 MAX_EVENTS_PER_REQUEST = 25
 MAX_PARAMS_PER_EVENT = 25
@@ -35,6 +36,43 @@ LONG_PARAM_LIMITS = {"page_title": 300, "page_referrer": 420, "page_location": 1
 UNLIMITED_PARAMS = frozenset({"session_id", "session_number"})
 
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def param_value_limit(name: str) -> int | None:
+    """GA4's length limit for the string value of event param ``name`` (None: exempt)."""
+    if name in UNLIMITED_PARAMS:
+        return None
+    return LONG_PARAM_LIMITS.get(name, MAX_PARAM_VALUE_LENGTH)
+
+
+_ZERO_WIDTH_JOINER = "\u200d"
+_PARTIAL_ESCAPE = re.compile(r"%[0-9A-Fa-f]?$")
+
+
+def _continues(char: str) -> bool:
+    """True for a character that belongs to the one before it (a combining mark, a
+    variation selector, an emoji skin tone)."""
+    code = ord(char)
+    return (
+        unicodedata.category(char) in ("Mn", "Mc", "Me")
+        or 0xFE00 <= code <= 0xFE0F
+        or 0xE0100 <= code <= 0xE01EF
+        or 0x1F3FB <= code <= 0x1F3FF
+    )
+
+
+def cut(value: str, limit: int) -> str:
+    """``value`` in at most ``limit`` characters, cut on a character boundary: never
+    inside a combining sequence, an emoji sequence or a ``%XX`` escape."""
+    if len(value) <= limit:
+        return value
+    end = limit
+    while end > 0 and (
+        _continues(value[end]) or _ZERO_WIDTH_JOINER in (value[end], value[end - 1])
+    ):
+        end -= 1
+    return _PARTIAL_ESCAPE.sub("", value[:end])
+
 
 RESERVED_EVENT_NAMES = frozenset(
     {
