@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from loyjoy_relay.core.consent.readings import decoded, plus_as_space, readings
 
@@ -61,17 +61,29 @@ def _is_phone(candidate: str) -> bool:
     )
 
 
-def _identifier_pattern(identifiers: Iterable[str]) -> re.Pattern[str] | None:
+def _identifier_forms(identifiers: Iterable[str]) -> tuple[str, ...]:
+    """The identifiers as searched for: as given and decoded, lower case, longest first."""
     forms = {
-        form
+        form.lower()
         for identifier in identifiers
         for form in (identifier, decoded(identifier))
         if len(form) >= MIN_IDENTIFIER_LENGTH
     }
-    if not forms:
-        return None
-    alternatives = sorted(forms, key=lambda form: (-len(form), form))
-    return re.compile("|".join(re.escape(form) for form in alternatives), re.IGNORECASE)
+    return tuple(sorted(forms, key=lambda form: (-len(form), form)))
+
+
+def _identifier_spans(text: str, forms: Sequence[str]) -> Iterator[Span]:
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a few characters change length in lower case
+        pattern = "|".join(re.escape(form) for form in forms)
+        for match in re.finditer(pattern, text, re.IGNORECASE):
+            yield match.start(), match.end(), ID_TOKEN
+        return
+    for form in forms:
+        start = lowered.find(form)
+        while start >= 0:
+            yield start, start + len(form), ID_TOKEN
+            start = lowered.find(form, start + 1)
 
 
 class Detector:
@@ -80,7 +92,7 @@ class Detector:
     __slots__ = ("_identifiers",)
 
     def __init__(self, identifiers: Iterable[str] = ()) -> None:
-        self._identifiers = _identifier_pattern(identifiers)
+        self._identifiers = _identifier_forms(identifiers)
 
     def spans(self, text: str) -> list[Span]:
         """Where in ``text`` something is found: (start, end, token), in order."""
@@ -90,8 +102,8 @@ class Detector:
             for m in _PHONE_CANDIDATE.finditer(text)
             if _is_phone(m.group())
         )
-        if self._identifiers is not None:
-            found.extend((m.start(), m.end(), ID_TOKEN) for m in self._identifiers.finditer(text))
+        if self._identifiers:
+            found.extend(_identifier_spans(text, self._identifiers))
         return sorted(found)
 
     def finds_in(self, text: str) -> bool:

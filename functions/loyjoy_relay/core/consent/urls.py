@@ -105,6 +105,8 @@ def _host(netloc: str, detector: Detector) -> str:
 def redact_url(value: str, detector: Detector) -> str | None:
     """The address with every part redacted on its own, and with no user info; the whole
     redacted as text when parts together still hold something; None if nothing is left."""
+    if "@" not in value.partition("?")[0].partition("#")[0] and not detector.finds_in(value):
+        return value  # nothing to remove: sent exactly as it came
     try:
         parts = urlsplit(value)
     except ValueError:  # not a well-formed URL (e.g. a broken IPv6 host)
