@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import pytest
-from loyjoy_relay.devstack.event_factory import now_ms
+from loyjoy_relay.devstack.event_factory import granted, now_ms
 
 from tests.ingest.conftest import BOT, ORIGIN, make_batch, make_event
 from tests.support.pubsub import pull_messages, pull_nothing
@@ -130,7 +130,7 @@ def test_clock_skew_is_corrected_and_original_kept(
     """A client clock 1 h behind: ``ts`` moves by the skew, ``client_ts`` keeps the original."""
     _, subscription = topic_and_subscription
     behind = int(time.time() * 1000) - 3_600_000
-    event = make_event(ts=behind - 2000, consent={"profiling": "granted", "at": behind - 9000})
+    event = make_event(ts=behind - 2000, consent=granted(behind - 9000))
     assert post(client, make_batch(event, sent_at=behind)).status_code == 202
     [message] = pull_messages(subscription, 1)
     relayed = json.loads(message.data)["events"][0]
