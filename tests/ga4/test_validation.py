@@ -1097,6 +1097,43 @@ def test_no_description_quotes_the_visitor_ids(case: Case) -> None:
     assert not any("4242" in message.description for message in messages)
 
 
+REQUEST_FIELDS = (
+    "client_id",
+    "app_instance_id",
+    "user_id",
+    "consent",
+    "validation_behavior",
+    "non_personalized_ads",
+    "timestamp_micros",
+    "user_properties",
+    "user_location",
+    "device",
+    "user_data",
+)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_every_message_is_about_one_event_or_the_request(case: Case) -> None:
+    """The planner sets aside one event for a message under events[N] (or naming "Event at
+    index: [N]"); every other message is about a request-level field or the whole body."""
+    messages = validate_body(
+        _raw(case.body), now_micros=NOW_MICROS, behavior="ENFORCE_RECOMMENDATIONS"
+    )
+    for message in messages:
+        path = message.field_path
+        if path is None or path.startswith("events["):
+            continue
+        if path == "events":
+            about_one = message.description.startswith("Event at index: [")
+            assert about_one or message.validation_code in (
+                "VALUE_REQUIRED",
+                "VALUE_INVALID",
+                "EXCEEDED_MAX_ENTITIES",
+            ), message
+            continue
+        assert path.split(".")[0].split("[")[0] in REQUEST_FIELDS, message
+
+
 @pytest.mark.parametrize("key", ["validation_behavior", "validationBehavior"])
 def test_body_chooses_enforce(key: str) -> None:
     """A body asking for ENFORCE_RECOMMENDATIONS (either spelling) is validated strictly."""
