@@ -29,7 +29,7 @@ from typing import Any
 import grpc
 
 from infra.schema_provider import checks, protocol
-from infra.schema_provider.assembly import load_schema
+from infra.schema_provider.cache import cached_schema
 from infra.schema_provider.model import Block, ProviderSchema
 
 SERVICE = "tfplugin6.Provider"
@@ -124,7 +124,7 @@ def _serialize(message: Any) -> bytes:
 
 def serve(socket: Path, record: Path | None) -> int:
     """Serve until SIGTERM or SIGINT; print the handshake line once ready."""
-    provider = SchemaProvider(load_schema(), record)
+    provider = SchemaProvider(cached_schema(), record)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     server.add_generic_rpc_handlers((provider,))
     server.add_insecure_port(f"unix:{socket}")
