@@ -144,7 +144,7 @@ class Validation:
 
 
 def terraform(
-    provider: RunningProvider, config_dir: Path, *args: str
+    provider: RunningProvider, config_dir: Path, *args: str, stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
     """Run one terraform command on ``config_dir`` against the schema-only provider."""
     terraform_binary = shutil.which("terraform")
@@ -153,6 +153,7 @@ def terraform(
     return subprocess.run(
         [terraform_binary, f"-chdir={config_dir}", *args],
         env={**os.environ, **provider.environment(config_dir)},
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=TERRAFORM_TIMEOUT_S,

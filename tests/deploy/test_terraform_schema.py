@@ -9,9 +9,7 @@ fixture that breaks the schema once per block proves each check fails when it sh
 from __future__ import annotations
 
 import re
-import shutil
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,6 @@ import pytest
 from infra.schema_provider import cache, runner
 from infra.schema_provider.assembly import assembly_path
 from tests.deploy.terraform_model import TerraformConfig, load
-from tests.support.emulators import unavailable
 from tests.support.processes import ROOT
 
 TERRAFORM_DIR = ROOT / "terraform"
@@ -29,24 +26,15 @@ _MARKER = re.compile(r"# error: ([^(\n]+?)\s*(?:\(|$)")
 
 
 @pytest.fixture(scope="module")
-def provider() -> Iterator[runner.RunningProvider]:
-    """One schema-only provider for the module (terraform must be installed)."""
-    if shutil.which("terraform") is None:
-        unavailable("terraform is not installed")
-    with runner.running_provider() as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def deployment(provider: runner.RunningProvider) -> runner.Validation:
+def deployment(schema_provider: runner.RunningProvider) -> runner.Validation:
     """terraform init -backend=false and validate of terraform/."""
-    return runner.validate(provider, TERRAFORM_DIR)
+    return runner.validate(schema_provider, TERRAFORM_DIR)
 
 
 @pytest.fixture(scope="module")
-def violations(provider: runner.RunningProvider) -> runner.Validation:
+def violations(schema_provider: runner.RunningProvider) -> runner.Validation:
     """terraform init -backend=false and validate of the schema-breaking fixture."""
-    return runner.validate(provider, VIOLATIONS)
+    return runner.validate(schema_provider, VIOLATIONS)
 
 
 def _errors_by_line(validation: runner.Validation) -> dict[int, list[str]]:
@@ -105,14 +93,14 @@ def test_provider_side_checks_are_the_providers_answers(violations: runner.Valid
 
 
 def test_init_fails_on_an_expression_that_cannot_load(
-    provider: runner.RunningProvider, tmp_path: Path
+    schema_provider: runner.RunningProvider, tmp_path: Path
 ) -> None:
     """A string multiplied by a string (the defect of issue 14) stops init, as for a user."""
     (tmp_path / "main.tf").write_text(
         'variable "origins" {\n  type        = list(string)\n'
         '  description = "Origins. " * " allows any origin."\n}\n'
     )
-    result = runner.validate(provider, tmp_path)
+    result = runner.validate(schema_provider, tmp_path)
     assert result.init.returncode != 0
     assert "Invalid operand" in result.init.stderr
     assert not result.ok
