@@ -3,7 +3,8 @@
 A copy of terraform/ with a local backend is initialised against the schema-only provider,
 and `terraform console` evaluates locals and variables as a plan would, with the values of
 terraform.tfvars.example (its optional lines uncommented). What only the API knows (URLs,
-project numbers) stays unknown here.
+project numbers) stays unknown here, so the snippet is evaluated through the same format
+local its output uses, with a stand-in URL.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from tests.support.processes import ROOT
 
 TERRAFORM_DIR = ROOT / "terraform"
 EXAMPLE = TERRAFORM_DIR / "terraform.tfvars.example"
+INGEST_URL = "https://ingest-abc123-ey.a.run.app"
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +98,21 @@ def test_example_tfvars_pass_every_variable_validation(
         schema_provider, console_dir, "var.ga4_measurement_id", "-var=ga4_measurement_id=UA-1"
     )
     assert "Invalid value for variable" in refused
+
+
+def test_website_snippet_is_one_line_with_the_script_and_the_listener(
+    schema_provider: runner.RunningProvider, console_dir: Path
+) -> None:
+    """The snippet loads listener.js from ingest and boots LoyJoy with the relay's listener."""
+    expression = f'format(local.website_snippet_format, "{INGEST_URL}", local.website_snippet_bot)'
+    one_bot, _ = _evaluate(schema_provider, console_dir, expression)
+    assert one_bot == (
+        f'<script src="{INGEST_URL}/listener.js"></script>'
+        "<script>LoyJoy('boot', {bot: '7d3c9a52-5b1e-4a57-9a0e-8f3b2c1d0e9f', "
+        f"eventListeners: [LoyJoyRelay.listener({{endpoint: '{INGEST_URL}'}})]}})</script>"
+    )
+    two_bots, _ = _evaluate(
+        schema_provider, console_dir, expression, '-var=allowed_bot_ids=["a","b"]'
+    )
+    assert "{bot: 'BOT_ID'," in two_bots
+    assert "\n" not in two_bots
