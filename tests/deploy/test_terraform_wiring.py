@@ -228,6 +228,21 @@ def test_relay_is_pushed_with_an_oidc_token_of_the_invoker(terraform: TerraformC
         assert "event_trigger" not in function
 
 
+def test_push_subscription_waits_for_the_grants_its_first_pushes_need(
+    terraform: TerraformConfig,
+) -> None:
+    """The relay subscription is created only after the grants a push relies on exist."""
+    depends_on = value(terraform.resource("google_pubsub_subscription.relay"), "depends_on")
+    assert {referenced(entry) for entry in depends_on} == {
+        "google_cloud_run_v2_service_iam_member.relay_invoker",
+        "google_service_account_iam_member.pubsub_agent_token_creator",
+        "google_pubsub_topic_iam_member.dead_letter_publisher_pubsub_agent",
+    }
+    # The token creator grant is for the invoker account the push's OIDC token names.
+    grant = terraform.resource("google_service_account_iam_member.pubsub_agent_token_creator")
+    assert referenced(value(grant, "service_account_id")) == "google_service_account.relay_invoker"
+
+
 def test_dead_letters_are_kept_in_a_pull_subscription_that_never_expires(
     terraform: TerraformConfig,
 ) -> None:
