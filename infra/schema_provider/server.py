@@ -16,6 +16,7 @@ blocks Terraform had checked.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
@@ -34,6 +35,7 @@ from infra.schema_provider.model import Block, ProviderSchema
 
 SERVICE = "tfplugin6.Provider"
 PROVIDER_PACKAGE = "cdktn-provider-google"
+PARENT_CHECK_S = 1.0  # how often an orphaned provider looks for the process that started it
 
 
 class SchemaProvider(grpc.GenericRpcHandler):  # type: ignore[misc]
@@ -122,6 +124,15 @@ def _serialize(message: Any) -> bytes:
     return serialized
 
 
+def _stop_when_orphaned(server: grpc.Server, stopping: threading.Event) -> None:
+    """Stop when the process that started this one is gone (it was killed, not closed)."""
+    parent = os.getppid()
+    while not stopping.wait(PARENT_CHECK_S):
+        if os.getppid() != parent:
+            server.stop(grace=None)
+            return
+
+
 def serve(socket: Path, record: Path | None) -> int:
     """Serve until SIGTERM or SIGINT; print the handshake line once ready."""
     provider = SchemaProvider(cached_schema(), record)
@@ -130,11 +141,15 @@ def serve(socket: Path, record: Path | None) -> int:
     server.add_insecure_port(f"unix:{socket}")
     server.start()
 
+    stopping = threading.Event()
+
     def stop(_signal: int, _frame: FrameType | None) -> None:
+        stopping.set()
         server.stop(grace=None)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    threading.Thread(target=_stop_when_orphaned, args=(server, stopping), daemon=True).start()
     print(f"1|6|unix|{socket}|grpc|", flush=True)
     print(
         f"schema-only google provider {provider.schema.provider_version} "
