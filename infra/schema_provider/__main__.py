@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from infra.schema_provider import runner, server
 
@@ -25,16 +26,21 @@ def _validate(directories: list[Path]) -> int:
                 failed = True
                 continue
             checked = Counter(call["rpc"] for call in result.calls)
-            for diagnostic in result.report.get("diagnostics", []):
+            for diagnostic in sorted(result.report.get("diagnostics", []), key=_position):
                 print(_describe(directory, diagnostic), file=sys.stderr)
             verdict = "valid" if result.ok else "INVALID"
             print(
-                f"{directory}: {verdict} against the google provider schema "
-                f"({checked['resource']} resource, {checked['data']} data source and "
-                f"{checked['provider']} provider blocks checked, with literal enums)"
+                f"{directory}: {verdict} against the google provider schema; the provider "
+                f"checked {checked['resource']} resource, {checked['data']} data source and "
+                f"{checked['provider']} provider blocks (computed-only values, enums)"
             )
             failed = failed or not result.ok
     return 1 if failed else 0
+
+
+def _position(diagnostic: dict[str, Any]) -> tuple[str, int]:
+    place = diagnostic.get("range") or {}
+    return str(place.get("filename", "")), int(place.get("start", {}).get("line", 0))
 
 
 def _describe(directory: Path, diagnostic: dict[str, object]) -> str:
