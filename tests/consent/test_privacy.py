@@ -20,6 +20,7 @@ from loyjoy_relay.core.consent.privacy import (
     sendable_value,
 )
 from loyjoy_relay.core.ga4.model import Ga4Event
+from loyjoy_relay.errors import Ga4Rejected
 
 from tests.consent.conftest import BOT, CLIENT, event, shipped_rules
 
@@ -53,6 +54,17 @@ def test_forward_leaves_out_a_user_id_that_is_personal_data(user_id: str) -> Non
     )
     assert identity.user_id is None
     assert identity.client_id == CLIENT
+
+
+@pytest.mark.parametrize("client_id", ["jane@example.com", "+49 170 1234567", "jane%40x.de"])
+def test_an_event_is_never_sent_under_a_client_id_that_is_personal_data(client_id: str) -> None:
+    """A client id that holds an e-mail address or phone number refuses the event, and the
+    reason does not quote it; anonymized events get a fresh id and still go."""
+    item = event("start", 5, client_id=client_id)
+    with pytest.raises(Ga4Rejected, match="client id holds") as refused:
+        identity_for(GRANTED_FORWARD, item, POLICY, random_client_id)
+    assert client_id not in refused.value.reason
+    assert identity_for(ANONYMIZE, item, POLICY, random_client_id).client_id != client_id
 
 
 def test_follow_signal_is_denied_when_the_state_is_denied() -> None:

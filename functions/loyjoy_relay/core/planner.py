@@ -174,10 +174,10 @@ class Planner:
                 ga4_event = outgoing_event(
                     decision, self.mapping.map_event(event), policy=policy, source=event
                 )
+                identity = identity_for(decision, event, policy, new_client_id)
             except Ga4Rejected as error:
                 unsendable.append(Unsendable(event.event_id, error.reason))
                 continue
-            identity = identity_for(decision, event, policy, new_client_id)
             destination = self.mapping.property_for(event.bot_id, self.default_property)
             key = (
                 destination.measurement_id,

@@ -30,6 +30,7 @@ from loyjoy_relay.core.consent.urls import (
 from loyjoy_relay.core.events import LoyJoyEvent
 from loyjoy_relay.core.ga4 import limits
 from loyjoy_relay.core.ga4.model import ConsentSignal, Ga4Event, Ga4Identity, ParamValue
+from loyjoy_relay.errors import Ga4Rejected
 
 # Params that tie an event to a visit or a person; an anonymized event carries none.
 IDENTIFYING_PARAMS = frozenset(
@@ -54,10 +55,15 @@ def identity_for(
 ) -> Ga4Identity:
     """Who an event is sent as; a dropped event has no identity (ValueError).
 
-    A site's user id that is (on any reading) an e-mail address or a phone number is not
-    sent at all, nor one longer than GA4 takes.
+    A client id that holds (on any reading) an e-mail address or a phone number is never
+    sent: the event cannot go as the visitor (Ga4Rejected, with a reason that does not
+    quote it). A site's user id that does is left out, as is one longer than GA4 takes.
     """
     if decision.action == "forward":
+        if holds_pii(event.client_id):
+            raise Ga4Rejected(
+                "the client id holds an e-mail address or a phone number: never sent to GA4"
+            )
         user_id = event.user_id
         if user_id is not None and (holds_pii(user_id) or len(user_id) > limits.MAX_USER_ID_LENGTH):
             user_id = None

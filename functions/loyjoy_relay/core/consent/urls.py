@@ -42,7 +42,7 @@ IDENTIFYING_PREFIXES = ("_ga_",)  # _ga_<stream>: a GA4 session cookie carried i
 DEFAULT_ANONYMIZED_URL_PARAMS = ("utm_*",)
 
 _URL = re.compile(r"^https?://", re.IGNORECASE)
-_PARAM = re.compile(r"(?:^|[?&#;\s])([\w.\-\[\]]+)=([^&#;\s]*)")
+_PARAM = re.compile(r"(?:^|[?&#;\s])([\w.\-\[\]]+)=([^?&#;\s]*)")
 _USER_INFO = re.compile(r"^([a-z][a-z0-9+.\-]*://)[^/?#@]*@", re.IGNORECASE)
 
 
