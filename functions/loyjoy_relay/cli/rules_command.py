@@ -38,10 +38,11 @@ def _names(names: frozenset[str]) -> str:
 def _policy_sentences(policy: BotPolicy) -> list[str]:
     return [
         f"Before any profiling decision a visitor counts as {policy.default}.",
-        f"Profiling is granted by {_names(policy.grant)} and revoked by "
-        f"{_names(policy.revoke)}; the latest decision at or before an event counts, and on "
-        "equal times a revocation wins. A grant counts only for the bot it was given in; a "
-        "revocation counts for every bot of the visitor.",
+        f"Profiling is granted by {_names(policy.grant)} (or by a consent stamp that names "
+        f"one of them) and revoked by {_names(policy.revoke)} (or by any stamp that says "
+        "denied); the latest decision at or before an event counts, and on equal times a "
+        "revocation wins. A grant counts only for the bot it was given in; a revocation "
+        "counts for every bot of the visitor.",
         f"Events of a granted visitor are {_ACTIONS[policy.granted]}; events of a denied "
         f"visitor are {_ACTIONS[policy.denied]}.",
         f"Always anonymized: {_names(policy.anonymous_always)}. "
