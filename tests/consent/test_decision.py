@@ -267,6 +267,14 @@ def test_a_granted_stamp_without_a_granting_evt_is_not_recorded(named: str) -> N
     assert records_from_event(shipped_rules().for_bot(BOT), item) == []
 
 
+def test_a_denied_stamp_keeps_no_text_of_the_browsers_in_the_history() -> None:
+    """A denied stamp naming something other than a revoke event is recorded without it,
+    so nothing a browser wrote is stored in the ledger."""
+    item = event("start", 50, stamp=("denied", 20, "jane@example.com"))
+    [record] = records_from_event(shipped_rules().for_bot(BOT), item)
+    assert (record.kind, record.evt) == ("revoke", None)
+
+
 def test_a_recorded_grant_without_evt_grants_nothing() -> None:
     """A grant in the ledger from before records named their event does not grant."""
     legacy = ConsentRecord(T0 + 1, "grant", BOT, "stamp:old")

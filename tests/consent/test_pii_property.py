@@ -48,6 +48,7 @@ FIELDS = {
     "session_id": (100, 64),
     "user_id": (256, 256),
     "client_id": (100, 128),
+    "consent.evt": (64, 64),  # a denied stamp naming no event of the rules
 }
 URL_FIELDS = {"url": (100, 2048), "page_location": (1000, 2048), "page_referrer": (420, 2048)}
 PROFILE = settings(
@@ -176,7 +177,10 @@ def planted_events(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[tuple[st
                 value, pii = draw(planted_urls(kind, URL_FIELDS[name]))
             else:
                 value, pii = draw(planted_values(kind, FIELDS[name]))
-            fields[name] = value
+            if name == "consent.evt":
+                fields["consent"] = {"profiling": "denied", "at": NOW - 60_000, "evt": value}
+            else:
+                fields[name] = value
             planted.append((kind, pii))
         evt = draw(st.sampled_from(["start", "interaction", "link_clicked", "open", "load"]))
         events.append(contract_event(evt, **fields))

@@ -50,7 +50,9 @@ def records_from_event(policy: BotPolicy, event: LoyJoyEvent) -> list[ConsentRec
         kind: Kind = "grant" if stamp.profiling == "granted" else "revoke"
         if kind == "revoke" or stamp.evt in policy.grant:
             source = f"stamp:{event.event_id}"
-            records.append(ConsentRecord(stamp.at, kind, event.bot_id, source, stamp.evt))
+            # only a name of the bot's lists is kept: a stamp's evt is the browser's text
+            named = stamp.evt if stamp.evt in policy.grant | policy.revoke else None
+            records.append(ConsentRecord(stamp.at, kind, event.bot_id, source, named))
     return records
 
 
