@@ -59,6 +59,34 @@ def test_a_revocation_in_one_bots_chat_stamps_the_next_event_of_another_bot_deni
     assert tab.storage()["revoked"]["evt"] == "profiling_opt_out"
 
 
+def test_a_grant_stored_by_an_older_listener_does_not_hide_a_revocation(
+    tab: Tab, site: Site, ingest: ServerProcess, published: Published, bot: str
+) -> None:
+    """A bot's grant stored without ``evt`` (it grants nothing at the relay) is not put on
+    that bot's events in place of an earlier revocation in another bot's chat."""
+    tab.page.goto(site.page_url(endpoint=ingest.url, bot=bot, boot="0"))
+    revoked = {"profiling": "denied", "at": 1_700_000_000_000, "evt": "profiling_opt_out"}
+    legacy_grant = {"profiling": "granted", "at": 1_700_000_500_000}
+    tab.page.evaluate(
+        """([bot, revoked, grant]) => {
+            localStorage.setItem('loyjoy_relay.revoked', revoked);
+            localStorage.setItem('loyjoy_relay.consent.' + bot, grant);
+        }""",
+        [bot, json.dumps(revoked), json.dumps(legacy_grant)],
+    )
+    tab.page.reload()
+    tab.page.evaluate(
+        """([endpoint, bot]) => {
+            LoyJoy('boot', {bot, eventListeners: [LoyJoyRelay.listener({endpoint})]});
+            LoyJoyRelay.flush();
+        }""",
+        [ingest.url, bot],
+    )
+    [load] = published.events(bot, 1)
+    assert load["consent"]["profiling"] == "denied"
+    assert load["consent"]["evt"] == "profiling_opt_out"
+
+
 def test_a_denial_stored_by_an_older_listener_covers_every_bot(
     tab: Tab, site: Site, ingest: ServerProcess, published: Published, bot: str
 ) -> None:

@@ -162,7 +162,11 @@
       save(key, made);
       if (!granting) save(REVOKED, later(decision(load(REVOKED)), made));
     }
-    var governing = later(decision(load(key)), decision(load(REVOKED)));
+    var own = decision(load(key));
+    // A grant stored by an older listener names no event, so it grants nothing: it must
+    // not hide a revocation made before it (it is kept only for its own record).
+    if (own && own.profiling === 'granted' && typeof own.evt !== 'string') own = null;
+    var governing = later(own, decision(load(REVOKED)));
     return governing ? stampOf(governing) : null;
   }
   function withoutFragment(url) {         // fragments can hold tokens (#access_token=...)
