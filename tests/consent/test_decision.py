@@ -179,7 +179,8 @@ CASES = [
         [event("start", 10, stamp=("granted", 5, NO_EVT))],
         "drop",
         "denied",
-        reason="default denied",
+        {"default": "granted"},
+        reason="names no event this bot grants by",
     ),
     Case(
         "a granted stamp naming an event the bot does not grant by grants nothing",
@@ -187,6 +188,26 @@ CASES = [
         "drop",
         "denied",
         {"grant": ["profiling_double_opt_in"]},
+    ),
+    Case(
+        "a stamp that grants nothing overrides an earlier grant (it may hide a revocation)",
+        [
+            event("profiling_double_opt_in", 1),
+            event("start", 10, stamp=("granted", 5, "profiling_single_opt_in")),
+        ],
+        "drop",
+        "denied",
+        {"grant": ["profiling_double_opt_in"]},
+        "may hide an earlier revocation",
+    ),
+    Case(
+        "a grant known after a doubtful stamp still counts",
+        [
+            event("profiling_double_opt_in", 8),
+            event("start", 10, stamp=("granted", 5, NO_EVT)),
+        ],
+        "forward",
+        "granted",
     ),
     Case(
         "a granted stamp naming an event of the grant list grants",

@@ -32,8 +32,8 @@ EXPECTED = {
     13: ("drop", "consent history"),  # same client, no stamp: the ledger remembers
     14: ("drop", "revoke"),  # opt-in and stamped denial at the same time: revocation wins
     15: ("forward", "consent stamp"),  # stamped granted at the event's own time
-    16: ("drop", "default denied"),  # stamped granted, but naming no event: grants nothing
-    17: ("drop", "default denied"),  # stamped granted by an event that is no opt-in
+    16: ("drop", "names no event this bot grants by"),  # stamped granted, naming no event
+    17: ("drop", "names no event this bot grants by"),  # granted by an event that is no opt-in
     18: ("forward", "this profiling_single_opt_in event"),  # opt-in in the help bot
     19: ("drop", "this profiling_opt_out event"),  # opt-out in the shop bot
     20: ("drop", "consent stamp"),  # help bot's event stamped with the shop bot's opt-out

@@ -158,6 +158,11 @@ REDACTIONS = [
     ("minus signs and no-break spaces", "+49\u00a0170\u22121234567", PHONE_TOKEN),
     ("full-width e-mail", "\uff4a\uff41\uff4e\uff45\uff20example\uff0ecom", EMAIL_TOKEN),
     ("full-width digits", "\uff10\uff11\uff17\uff10 1234567", PHONE_TOKEN),
+    (
+        "percent escapes written with other digits",
+        "%\u0662B\u0664\u0669%\u0662\u0660\u0661\u0667\u0660%\u0662F4821-935",
+        PHONE_TOKEN,
+    ),
     ("HTML entities", "jane&#64;example&period;com", EMAIL_TOKEN),
     ("a zero-width space inside", "jane\u200b@example.com", EMAIL_TOKEN),
     ("an e-mail cut short", "...jane.doe@gmail", EMAIL_TOKEN),

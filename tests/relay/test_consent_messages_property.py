@@ -52,12 +52,21 @@ NAMES = ["start", "interaction", "end", "open", *LISTENER_GRANT, *LISTENER_REVOK
 VARIANTS: dict[str, dict[str, Any]] = {
     "shipped": {},
     "double opt-in only": {"grant": ["profiling_double_opt_in"]},
+    "double opt-in only, granted by default": {
+        "grant": ["profiling_double_opt_in"],
+        "default": "granted",
+        "denied": "anonymize",
+    },
     "granted by default, denied anonymized": {"default": "granted", "denied": "anonymize"},
     "nothing always anonymous": {"anonymous_always": [], "denied": "anonymize"},
     "bots differ": {
         "bots": {
             "bot-b": {"grant": ["profiling_double_opt_in"]},
-            "bot-c": {"default": "granted", "revoke": ["profiling_opt_out"]},
+            "bot-c": {
+                "default": "granted",
+                "grant": ["profiling_single_opt_in"],
+                "revoke": ["profiling_opt_out"],
+            },
         }
     },
 }

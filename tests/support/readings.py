@@ -42,15 +42,17 @@ def readings(value: str, limit: int = 400) -> set[str]:
     return found
 
 
-def strings_in(body: dict[str, Any]) -> Iterator[str]:
-    """Every string of an MP body: ids, param names and values, user properties."""
+def strings_in(body: dict[str, Any], *, names: bool = True) -> Iterator[str]:
+    """Every string of an MP body: ids, values, user properties, and (unless ``names`` is
+    False) the names of fields and params, which come from the mapping, not the input."""
     stack: list[Any] = [body]
     while stack:
         node = stack.pop()
         if isinstance(node, str):
             yield node
         elif isinstance(node, dict):
-            stack.extend(node.keys())
+            if names:
+                stack.extend(node.keys())
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)

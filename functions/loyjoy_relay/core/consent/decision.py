@@ -9,8 +9,9 @@ wins (:func:`~loyjoy_relay.core.consent.history.precedence`); with none, the bot
 ``default``. A grant counts only for the bot it was given in, and only while the event
 that made it is in that bot's grant list; a revocation counts for every bot of the
 client, whatever made it. A consent stamp can therefore deny on its own word, but grant
-only by naming an event the bot grants by. Every function takes the event's
-:class:`BotPolicy`, resolved once by the caller.
+only by naming an event the bot grants by; a granted stamp naming another event decides
+its own event as revoked at its time (:func:`doubt_from_stamp`). Every function takes the
+event's :class:`BotPolicy`, resolved once by the caller.
 """
 
 from __future__ import annotations
@@ -62,11 +63,31 @@ def grants(policy: BotPolicy, record: ConsentRecord) -> bool:
     return record.kind == "grant" and record.evt in policy.grant
 
 
+def doubt_from_stamp(policy: BotPolicy, event: LoyJoyEvent) -> list[ConsentRecord]:
+    """A revocation, for this one event, at the time of a ``granted`` stamp that names no
+    event of the bot's grant list.
+
+    A stamp is the later of the bot's last decision and the client's last revocation in
+    any bot; an opt-in the rules do not grant by therefore hides whether a revocation came
+    before it. Not knowing, the event is decided as revoked at the stamp's time (a
+    decision known to come later still counts). Never recorded in the ledger.
+    """
+    stamp = event.consent
+    if stamp is None or stamp.profiling != "granted" or stamp.evt in policy.grant:
+        return []
+    return [ConsentRecord(stamp.at, "revoke", event.bot_id, f"doubt:{event.event_id}")]
+
+
 def _describe(record: ConsentRecord, event: LoyJoyEvent) -> str:
     if record.source == event.event_id:
         origin = f"this {event.evt} event"
     elif record.source == f"stamp:{event.event_id}":
         origin = "this event's consent stamp"
+    elif record.source == f"doubt:{event.event_id}":
+        origin = (
+            "this event's consent stamp, which names no event this bot grants by "
+            "(it may hide an earlier revocation)"
+        )
     else:
         origin = "the client's consent history"
     return f"{record.kind} at {record.at} from {origin}"
@@ -102,7 +123,8 @@ def decide(policy: BotPolicy, event: LoyJoyEvent, history: Iterable[ConsentRecor
     holds them already; the planner merges a whole message's records into the history
     before deciding any of its events.
     """
-    state, why = effective_state(policy, event, (*records_from_event(policy, event), *history))
+    known = (*records_from_event(policy, event), *doubt_from_stamp(policy, event), *history)
+    state, why = effective_state(policy, event, known)
     if event.evt in policy.never:
         return Decision("drop", f"never: {event.evt} is never sent", state)
     if event.evt in policy.anonymous_always:

@@ -37,7 +37,8 @@ MIN_IDENTIFIER_LENGTH = 4
 # Local parts without "/", "=", "?" and spaces, which would let a match run back into a
 # URL or a sentence; the domain may lack a top-level domain, or be missing (cut short).
 _EMAIL = re.compile(r"[\w.!#$%&'*+^`{|}~-]+@[\w-]*(?:\.[\w-]+)*")
-_SEPARATOR = r"[\s().\-/\[\]\u2010-\u2015\u2212\u2043\ufe58\ufe63\uff0d]"
+# U+FFFD stands where broken encoding was between digits: it separates them too.
+_SEPARATOR = r"[\s().\-/\[\]\u2010-\u2015\u2212\u2043\ufe58\ufe63\uff0d\ufffd]"
 # Not inside a word (letters, digits) and not after a "+"; up to 15 digits with up to
 # three separators between each two.
 _PHONE_CANDIDATE = re.compile(

@@ -3,8 +3,9 @@
 Pure. Whoever receives a value (GA4, a report, an analyst) may read it after
 percent-decoding at any depth, with ``+`` as a space, after resolving HTML entities, and
 after Unicode compatibility normalisation (NFKC: full-width digits and letters, small or
-full-width ``@``, ligatures become plain ones; invisible format characters such as
-zero-width spaces and soft hyphens are removed). :func:`readings` is the set of all those
+full-width ``@``, ligatures become plain ones; the digits of every script become ASCII
+digits; invisible format characters such as zero-width spaces and soft hyphens are
+removed). :func:`readings` is the set of all those
 readings of a value; :func:`decoded` is its fixed point, the value with every decoding
 applied until nothing changes. The fixed point's only readings are itself and its
 ``+``-as-space form (:func:`plus_as_space`, aligned character by character), so a redacted
@@ -35,7 +36,14 @@ def _unicode(text: str) -> str:
     if text.isascii():
         return text
     normal = unicodedata.normalize("NFKC", text)
-    return "".join(char for char in normal if unicodedata.category(char) != "Cf")
+    return "".join(_plain(char) for char in normal if unicodedata.category(char) != "Cf")
+
+
+def _plain(char: str) -> str:
+    """A decimal digit of any script as its ASCII digit (NFKC keeps ``٤`` as it is)."""
+    if char.isascii() or not char.isdecimal():
+        return char
+    return str(unicodedata.decimal(char))
 
 
 def plus_as_space(text: str) -> str:
@@ -43,7 +51,9 @@ def plus_as_space(text: str) -> str:
     return text.replace("+", " ")
 
 
-_DECODINGS: tuple[Callable[[str], str], ...] = (_percent, _entities, _unicode)
+# Unicode forms and entities first: an invisible character inside a %XX escape, or an
+# escape written in full-width characters, would otherwise break the escape for good.
+_DECODINGS: tuple[Callable[[str], str], ...] = (_unicode, _entities, _percent)
 _STEPS: tuple[Callable[[str], str], ...] = (*_DECODINGS, plus_as_space)
 
 
