@@ -22,6 +22,8 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 _TOPIC_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9._~%+-]{2,254}$")
 _MEASUREMENT_ID = re.compile(r"^G-[A-Z0-9]{4,20}$")
 _SECRET_VERSION = re.compile(r"^projects/[^/]+/secrets/[^/]+/versions/[^/]+$")
+# An HTTP header field name (RFC 9110 token), as a load balancer's custom header is named.
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$")
 MIN_PSEUDONYM_KEY_LENGTH = 32  # as core.pseudonyms.MIN_KEY_LENGTH (config imports no core)
 
 
@@ -57,6 +59,13 @@ def _project(env: Mapping[str, str]) -> str:
     return project
 
 
+def _header(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    if value and not _HEADER_NAME.match(value):
+        raise ConfigError(f"{name}: {value!r} is not an HTTP header name")
+    return value or None
+
+
 def shipped_file(filename: str) -> Path:
     """Where a file from ``infra/`` ships with the functions.
 
@@ -89,6 +98,10 @@ class IngestSettings:
     allowed_origins: tuple[str, ...]
     allowed_bot_ids: frozenset[str]
     custom_event_names: frozenset[str]
+    # The headers a load balancer in front of ingest adds with the client's country and
+    # subdivision ({client_region}, {client_region_subdivision}); None: no load balancer.
+    geo_country_header: str | None = None
+    geo_region_header: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> IngestSettings:
@@ -100,6 +113,8 @@ class IngestSettings:
             allowed_origins=_origins(env),
             allowed_bot_ids=frozenset(_list(env, "ALLOWED_BOT_IDS")),
             custom_event_names=frozenset(_list(env, "CUSTOM_EVENT_NAMES")),
+            geo_country_header=_header(env, "GEO_COUNTRY_HEADER"),
+            geo_region_header=_header(env, "GEO_REGION_HEADER"),
         )
 
     def origin_allowed(self, origin: str) -> bool:

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from loyjoy_relay.core.catalogue import lookup
+from loyjoy_relay.core.context.model import RequestContext
 from loyjoy_relay.errors import InvalidInput, TooLarge, UndecodableMessage
 
 # The client-batch message: version 2 carries one client's events of all its bots; version 1
@@ -49,6 +50,12 @@ EventId = Annotated[
     ),
 ]
 Millis = Annotated[int, Field(ge=0, le=10**14)]
+# An IANA time zone name as browsers report it (Europe/Berlin, America/Argentina/Salta,
+# Etc/GMT+5, UTC); anything else is refused, since only the table's names mean something.
+TIME_ZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_+-]{0,30}(?:/[A-Za-z0-9_+-]{1,30}){0,2}$"
+TimeZone = Annotated[str, StringConstraints(pattern=TIME_ZONE_PATTERN, max_length=64)]
+ScreenResolution = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,4}x[1-9][0-9]{0,4}$")]
+SiteSignal = Literal["granted", "denied"]
 
 
 class ConsentStamp(BaseModel):
@@ -61,6 +68,20 @@ class ConsentStamp(BaseModel):
     profiling: Literal["granted", "denied"]
     at: Millis
     evt: EventName | None = None
+
+
+class SiteConsent(BaseModel):
+    """The page's own consent banner as the listener read it (Consent Mode's last state, or
+    IAB TCF's purposes); a signal the page did not set is absent. It can only make the
+    relay's decision stricter (:mod:`loyjoy_relay.core.consent.site`)."""
+
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+    analytics_storage: SiteSignal | None = None
+    ad_storage: SiteSignal | None = None
+    ad_user_data: SiteSignal | None = None
+    ad_personalization: SiteSignal | None = None
+    source: Literal["consent_mode", "tcf"]
 
 
 class LoyJoyEvent(BaseModel):
@@ -86,6 +107,9 @@ class LoyJoyEvent(BaseModel):
     page_referrer: LongText | None = None
     language: Annotated[str, StringConstraints(min_length=1, max_length=35)] | None = None
     consent: ConsentStamp | None = None
+    time_zone: TimeZone | None = None
+    screen_resolution: ScreenResolution | None = None
+    site_consent: SiteConsent | None = None
 
 
 class RelayedEvent(LoyJoyEvent):
@@ -110,6 +134,8 @@ class ClientBatch(BaseModel):
     bot_id: Identifier | None = None
     received_at: Millis
     sent_at: Millis | None = None
+    # What ingest derived from the request (device, location): coarse values only.
+    context: RequestContext | None = None
     events: list[RelayedEvent] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -239,9 +265,11 @@ def parse_request(
     received_at: int,
     bot_allowed: Callable[[str], bool],
     custom_names: frozenset[str] = frozenset(),
+    context: RequestContext | None = None,
 ) -> ParsedRequest:
     """Validate every event of a request body and group the valid ones by client: one
-    client batch per client, with all of that client's bots."""
+    client batch per client, with all of that client's bots, and the ``context`` ingest
+    derived from the request (left out when empty)."""
     raw_events, sent_at = decode_body(body)
     skew = received_at - sent_at if sent_at is not None else 0
     client_now = sent_at if sent_at is not None else received_at
@@ -265,6 +293,7 @@ def parse_request(
             client_id=client_id,
             received_at=received_at,
             sent_at=sent_at,
+            context=context if context is not None and not context.empty else None,
             events=events,
         )
         for client_id, events in groups.items()

@@ -101,7 +101,11 @@ class RelayService:
         history = self._consent_history(batch)
         claimed = self._claim(batch, report)
         plan = self.planner.plan(
-            claimed, history, now_ms=self.clock_ms(), new_client_id=self.new_client_id
+            claimed,
+            history,
+            now_ms=self.clock_ms(),
+            new_client_id=self.new_client_id,
+            context=batch.context,
         )
         self._audit(batch, plan, report)
         self._complete(plan.dropped_ids())

@@ -10,8 +10,9 @@ wins (:func:`~loyjoy_relay.core.consent.history.precedence`); with none, the bot
 that made it is in that bot's grant list; a revocation counts for every bot of the
 client, whatever made it. A consent stamp can therefore deny on its own word, but grant
 only by naming an event the bot grants by; a granted stamp naming another event decides
-its own event as revoked at its time (:func:`doubt_from_stamp`). Every function takes the
-event's :class:`BotPolicy`, resolved once by the caller.
+its own event as revoked at its time (:func:`doubt_from_stamp`). The site's own banner
+(:mod:`~loyjoy_relay.core.consent.site`) can then only make the outcome stricter. Every
+function takes the event's :class:`BotPolicy`, resolved once by the caller.
 """
 
 from __future__ import annotations
@@ -21,16 +22,19 @@ from dataclasses import dataclass
 
 from loyjoy_relay.core.consent.history import ConsentRecord, Kind, precedence
 from loyjoy_relay.core.consent.rules import Action, BotPolicy, State
+from loyjoy_relay.core.consent.site import site_verdict, stricter
 from loyjoy_relay.core.events import LoyJoyEvent
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """What happens to one event, why, and the client's effective profiling state."""
+    """What happens to one event, why, and the client's effective state (profiling, made
+    ``denied`` by a site's analytics denial); the Consent Mode signals the site denies."""
 
     action: Action
     reason: str
     state: State
+    site_denied: frozenset[str] = frozenset()
 
 
 def records_from_event(policy: BotPolicy, event: LoyJoyEvent) -> list[ConsentRecord]:
@@ -124,10 +128,17 @@ def decide(policy: BotPolicy, event: LoyJoyEvent, history: Iterable[ConsentRecor
     before deciding any of its events.
     """
     known = (*records_from_event(policy, event), *doubt_from_stamp(policy, event), *history)
-    state, why = effective_state(policy, event, known)
+    profiling, why = effective_state(policy, event, known)
+    site = site_verdict(policy, event)
+    state: State = "denied" if site.denies_analytics else profiling
+    banner = f"; {site.note}" if site.note else ""
     if event.evt in policy.never:
-        return Decision("drop", f"never: {event.evt} is never sent", state)
+        return Decision("drop", f"never: {event.evt} is never sent{banner}", state)
     if event.evt in policy.anonymous_always:
-        return Decision("anonymize", f"anonymous_always: {event.evt} is always anonymized", state)
-    action = policy.granted if state == "granted" else policy.denied
-    return Decision(action, f"{why}; {state}: {action}", state)
+        reason = f"anonymous_always: {event.evt} is always anonymized{banner}"
+        return Decision("anonymize", reason, state, site.denied_signals)
+    action = policy.granted if profiling == "granted" else policy.denied
+    if site.denies_analytics:
+        # never wider than the profiling state alone gives, whatever the rules say
+        action = stricter(action, policy.denied)
+    return Decision(action, f"{why}{banner}; {state}: {action}", state, site.denied_signals)

@@ -40,7 +40,9 @@ IDENTIFYING_PARAMS = frozenset(
 _FIT_ROUNDS = 4
 
 
-def _signal(setting: Signal, decision: Decision) -> ConsentSignal:
+def _signal(setting: Signal, decision: Decision, name: str) -> ConsentSignal:
+    if name in decision.site_denied:
+        return "DENIED"  # the site's banner denies it: never granted here
     if setting == "follow":
         return "GRANTED" if decision.state == "granted" else "DENIED"
     return "GRANTED" if setting == "granted" else "DENIED"
@@ -70,8 +72,8 @@ def identity_for(
         return Ga4Identity(
             client_id=event.client_id,
             user_id=user_id,
-            ad_user_data=_signal(policy.ad_user_data, decision),
-            ad_personalization=_signal(policy.ad_personalization, decision),
+            ad_user_data=_signal(policy.ad_user_data, decision, "ad_user_data"),
+            ad_personalization=_signal(policy.ad_personalization, decision, "ad_personalization"),
         )
     if decision.action == "anonymize":
         return Ga4Identity(client_id=new_client_id())

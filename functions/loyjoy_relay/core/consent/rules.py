@@ -12,7 +12,7 @@ import functools
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -36,6 +36,19 @@ from loyjoy_relay.core.consent.urls import (
 State = Literal["granted", "denied"]
 Action = Literal["forward", "anonymize", "drop"]
 Signal = Literal["granted", "denied", "follow"]
+SiteConsentUse = Literal["respect", "ignore"]
+# GA4's user_location and device fields the relay can fill (never ``city``, which it never
+# derives, nor a device's ``model`` or ``brand``).
+LocationField = Literal["continent_id", "subcontinent_id", "country_id", "region_id"]
+DeviceField = Literal[
+    "category",
+    "operating_system",
+    "operating_system_version",
+    "browser",
+    "browser_version",
+    "language",
+    "screen_resolution",
+]
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, strict=True)
 
@@ -133,6 +146,73 @@ class Ga4Consent(BaseModel):
     ad_personalization: Signal = "denied"
 
 
+class ContextFields(BaseModel):
+    """The ``user_location`` and ``device`` fields events of one outcome may carry; a list
+    left out carries nothing."""
+
+    model_config = _STRICT
+
+    user_location: list[LocationField] = Field(default_factory=list)
+    device: list[DeviceField] = Field(default_factory=list)
+
+    def allows(self, other: ContextFields) -> bool:
+        """True when every field ``other`` lists is listed here too."""
+        return set(other.user_location) <= set(self.user_location) and set(other.device) <= set(
+            self.device
+        )
+
+
+def _default_ga4_context() -> Ga4Context:
+    return Ga4Context(
+        forward=ContextFields(
+            user_location=["continent_id", "subcontinent_id", "country_id", "region_id"],
+            device=[
+                "category",
+                "operating_system",
+                "operating_system_version",
+                "browser",
+                "browser_version",
+                "language",
+                "screen_resolution",
+            ],
+        ),
+        # The country (its continent and sub-continent follow from it) and the category.
+        anonymize=ContextFields(
+            user_location=["continent_id", "subcontinent_id", "country_id"], device=["category"]
+        ),
+    )
+
+
+class Ga4Context(BaseModel):
+    """How much derived context (where, what device) forwarded and anonymized events carry;
+    an outcome left out carries none. An anonymized event never carries more than a
+    forwarded one."""
+
+    model_config = _STRICT
+
+    forward: ContextFields = Field(default_factory=ContextFields)
+    anonymize: ContextFields = Field(default_factory=ContextFields)
+
+    @field_validator("anonymize")
+    @classmethod
+    def _anonymize_within_forward(
+        cls, anonymize: ContextFields, info: ValidationInfo
+    ) -> ContextFields:
+        forward = info.data.get("forward")
+        if isinstance(forward, ContextFields) and not forward.allows(anonymize):
+            extra = sorted(
+                (set(anonymize.user_location) - set(forward.user_location))
+                | (set(anonymize.device) - set(forward.device))
+            )
+            raise PydanticCustomError(
+                "anonymize_beyond_forward",
+                "anonymized events may not carry more than forwarded ones: '{field}' is "
+                "not listed under forward",
+                {"field": extra[0]},
+            )
+        return anonymize
+
+
 class _Policy(BaseModel):
     """The keys a bot may override (every key of the file but version, custom_events, bots)."""
 
@@ -149,6 +229,8 @@ class _Policy(BaseModel):
     anonymized_url_params: list[UrlParamPattern] = Field(
         default_factory=lambda: list(DEFAULT_ANONYMIZED_URL_PARAMS)
     )
+    ga4_context: Ga4Context = Field(default_factory=_default_ga4_context)
+    site_consent: SiteConsentUse = "respect"
 
     @field_validator("revoke")
     @classmethod
@@ -177,6 +259,8 @@ class BotOverride(BaseModel):
     never: list[EventName] | None = None
     ga4_consent: Ga4Consent | None = None
     anonymized_url_params: list[UrlParamPattern] | None = None
+    ga4_context: Ga4Context | None = None
+    site_consent: SiteConsentUse | None = None
 
     @field_validator("*", mode="before")
     @classmethod
@@ -202,6 +286,8 @@ class BotPolicy:
     ad_user_data: Signal
     ad_personalization: Signal
     anonymized_url_params: tuple[str, ...] = DEFAULT_ANONYMIZED_URL_PARAMS
+    ga4_context: Ga4Context = field(default_factory=_default_ga4_context)
+    site_consent: SiteConsentUse = "respect"
 
 
 class ConsentRules(_Policy):
@@ -274,6 +360,8 @@ class ConsentRules(_Policy):
             ad_user_data=consent.ad_user_data,
             ad_personalization=consent.ad_personalization,
             anonymized_url_params=tuple(fields["anonymized_url_params"]),
+            ga4_context=fields["ga4_context"],
+            site_consent=fields["site_consent"],
         )
 
     @functools.cached_property
