@@ -35,6 +35,7 @@ class PipelineOptions:
     max_backoff_seconds: int = 4
     ack_deadline_seconds: int = 60
     relay_env: dict[str, str] = field(default_factory=dict)
+    ingest_env: dict[str, str] = field(default_factory=dict)
     tap_subscription: bool = False
     # The relay does not need arrival order (consent is decided by event time, from the
     # stamps and the ledger), and with ordering on, a failing message blocks its client's
@@ -95,6 +96,7 @@ class EmulatorPipeline:
                 **self.env,
                 "ALLOWED_ORIGINS": self.options.allowed_origins,
                 "ALLOWED_BOT_IDS": self.options.allowed_bot_ids,
+                **self.options.ingest_env,
             },
         ).start()
         return self
