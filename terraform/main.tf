@@ -27,6 +27,10 @@ locals {
     ALLOWED_ORIGINS      = join(",", var.allowed_origins)
     ALLOWED_BOT_IDS      = join(",", var.allowed_bot_ids)
     CUSTOM_EVENT_NAMES   = join(",", var.custom_event_names)
+    # Set only behind the load balancer (load_balancer.tf), which alone adds these headers;
+    # without it a client could send them itself, so ingest must not read them.
+    GEO_COUNTRY_HEADER = local.ingest_load_balancer ? var.geo_country_header : ""
+    GEO_REGION_HEADER  = local.ingest_load_balancer ? var.geo_region_header : ""
   }
 
   # CONSENT_RULES and GA4_MAPPING stay unset on purpose: the relay then reads the copies of
@@ -48,7 +52,8 @@ locals {
 }
 
 resource "google_project_service" "apis" {
-  for_each = toset([
+  # Compute Engine only for the optional load balancer: enabling it makes a default network.
+  for_each = toset(concat(local.ingest_load_balancer ? ["compute.googleapis.com"] : [], [
     "artifactregistry.googleapis.com",
     "cloudbuild.googleapis.com",
     "cloudfunctions.googleapis.com",
@@ -60,7 +65,7 @@ resource "google_project_service" "apis" {
     "run.googleapis.com",
     "secretmanager.googleapis.com",
     "storage.googleapis.com",
-  ])
+  ]))
 
   project = var.project_id
   service = each.value

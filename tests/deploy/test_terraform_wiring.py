@@ -272,8 +272,10 @@ def test_dead_letters_are_kept_in_a_pull_subscription_that_never_expires(
 
 
 def test_relay_is_internal_only_and_ingest_public(terraform: TerraformConfig) -> None:
-    """Only Pub/Sub reaches the relay; browsers reach ingest; both have max instances set."""
-    for function, ingress in (("ingest", "ALLOW_ALL"), ("relay", "ALLOW_INTERNAL_ONLY")):
+    """Only Pub/Sub reaches the relay; browsers reach ingest, only through the load balancer
+    when there is one; both have max instances set."""
+    behind = '${local.ingest_load_balancer ? "ALLOW_INTERNAL_AND_GCLB" : "ALLOW_ALL"}'
+    for function, ingress in (("ingest", behind), ("relay", "ALLOW_INTERNAL_ONLY")):
         service = block(
             terraform.resource(f"google_cloudfunctions2_function.{function}"), "service_config"
         )
@@ -341,15 +343,22 @@ def test_tfvars_example_sets_every_required_variable(terraform: TerraformConfig)
 
 
 def test_outputs_give_urls_and_a_ready_snippet(terraform: TerraformConfig) -> None:
-    """The outputs name the ingest URL, the listener URL, and the snippet made from the URL.
+    """The outputs name the ingest URL (the load balancer's domain when there is one, else the
+    function's), the listener URL, and the snippet made from that URL.
 
     What the snippet reads like is evaluated by Terraform in test_terraform_expressions.py.
     """
     uri = "google_cloudfunctions2_function.ingest.service_config[0].uri"
-    assert value(terraform.outputs["ingest_url"], "value") == f"${{{uri}}}"
-    assert value(terraform.outputs["listener_url"], "value") == f"${{{uri}}}/listener.js"
+    assert terraform.locals["ingest_public_url"] == (
+        f'${{local.ingest_load_balancer ? "https://${{var.ingest_load_balancer_domain}}" : {uri}}}'
+    )
+    public = "local.ingest_public_url"
+    assert value(terraform.outputs["ingest_url"], "value") == f"${{{public}}}"
+    assert value(terraform.outputs["listener_url"], "value") == f"${{{public}}}/listener.js"
     snippet = value(terraform.outputs["website_snippet"], "value")
-    assert snippet == f"${{format(local.website_snippet_format,{uri},local.website_snippet_bot)}}"
+    assert snippet == (
+        f"${{format(local.website_snippet_format,{public},local.website_snippet_bot)}}"
+    )
 
 
 def test_log_metrics_cover_each_operational_count(terraform: TerraformConfig) -> None:
@@ -378,3 +387,34 @@ def test_alerts_watch_the_replay_backlog_and_relay_errors(terraform: TerraformCo
     assert 'response_code_class!="2xx"' in query
     for policy in (backlog, errors):
         assert value(policy, "notification_channels") == "${var.notification_channels}"
+
+
+def test_the_optional_load_balancer_adds_the_geo_headers_ingest_reads(
+    terraform: TerraformConfig,
+) -> None:
+    """Every part of the load balancer exists only with a domain; its backend adds the
+    country and subdivision under the header names ingest is given (only then), logs no
+    requests (they would hold addresses and user agents), and reaches ingest's service."""
+    assert value(terraform.variables["ingest_load_balancer_domain"], "default") == ""
+    parts = [name for name in terraform.resources if name.endswith(".ingest") and "compute" in name]
+    assert len(parts) == 8
+    for name in parts:
+        assert value(terraform.resource(name), "count") == "${local.ingest_load_balancer ? 1 : 0}"
+    backend = terraform.resource("google_compute_backend_service.ingest")
+    assert value(backend, "custom_request_headers") == "${local.ingest_geo_headers}"
+    assert value(block(backend, "log_config"), "enable") is False
+    assert terraform.locals["ingest_geo_headers"] == [
+        "${var.geo_country_header}:{client_region}",
+        "${var.geo_region_header}:{client_region_subdivision}",
+    ]
+    neg = terraform.resource("google_compute_region_network_endpoint_group.ingest")
+    assert value(block(neg, "cloud_run"), "service") == (
+        "${google_cloudfunctions2_function.ingest.service_config[0].service}"
+    )
+    environment = terraform.locals["ingest_environment"]
+    assert environment["GEO_COUNTRY_HEADER"] == (
+        '${local.ingest_load_balancer ? var.geo_country_header : ""}'
+    )
+    assert environment["GEO_REGION_HEADER"] == (
+        '${local.ingest_load_balancer ? var.geo_region_header : ""}'
+    )
