@@ -10,6 +10,7 @@ import pytest
 from loyjoy_relay.adapters.fakes import SequentialClientIds
 from loyjoy_relay.adapters.mapping_file import load_mapping
 from loyjoy_relay.adapters.rules_file import check_rules_text
+from loyjoy_relay.cli.rules_command import summary
 from loyjoy_relay.config import shipped_file
 from loyjoy_relay.core.consent.context import outgoing_context
 from loyjoy_relay.core.consent.history import ConsentRecord
@@ -217,3 +218,7 @@ def test_rules_check_knows_the_new_keys() -> None:
     assert "may not carry more than forwarded ones: 'browser'" in wider
     [unknown] = rules_problems("\nga4_context:\n  forwarded: {device: [category]}\n")
     assert unknown == "ga4_context.forwarded: unknown key"
+    said = summary(shipped_rules(site_consent="ignore"))
+    assert "anonymized ones user_location continent_id, subcontinent_id, country_id and " in said
+    assert "device category." in said
+    assert "The site's own consent banner is ignored." in said

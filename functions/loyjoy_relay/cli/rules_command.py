@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from loyjoy_relay.adapters.rules_file import check_rules_text
-from loyjoy_relay.core.consent.rules import BotPolicy, ConsentRules
+from loyjoy_relay.core.consent.rules import BotPolicy, ConsentRules, ContextFields
 
 _ACTIONS = {
     "forward": "forwarded with the visitor's own identifiers",
@@ -52,7 +52,22 @@ def _policy_sentences(policy: BotPolicy) -> list[str]:
         "Web addresses in anonymized events keep scheme, host and path and only the query "
         f"parameters {', '.join(policy.anonymized_url_params) or '(none)'}; never a fragment, "
         "and none of the visitor's identifiers.",
+        f"Forwarded events carry {_context(policy.ga4_context.forward)}; anonymized ones "
+        f"{_context(policy.ga4_context.anonymize)}.",
+        "The site's own consent banner is "
+        + (
+            "respected: its analytics denial makes an event denied and its ad signal "
+            "denials deny those signals; it never grants."
+            if policy.site_consent == "respect"
+            else "ignored."
+        ),
     ]
+
+
+def _context(fields: ContextFields) -> str:
+    where = ", ".join(fields.user_location) or "nothing"
+    device = ", ".join(fields.device) or "nothing"
+    return f"user_location {where} and device {device}"
 
 
 def summary(rules: ConsentRules) -> str:
