@@ -38,6 +38,17 @@ EXPECTED = {
     19: ("drop", "this profiling_opt_out event"),  # opt-out in the shop bot
     20: ("drop", "consent stamp"),  # help bot's event stamped with the shop bot's opt-out
     21: ("drop", "from the client's consent history"),  # no stamp: the opt-out, any bot
+    # the site's banner grants (changes nothing); the context comes from the time zone
+    22: (
+        "forward",
+        "banner (consent mode) denies nothing; granted: forward; "
+        "context: user_location AT/155/150 (time zone)",
+    ),
+    23: ("drop", "the site's banner (tcf) denies analytics_storage; denied: drop"),  # banner denies
+    24: (
+        "anonymize",
+        "banner (tcf) denies analytics_storage; context: user_location AT/155/150 (time zone)",
+    ),
 }
 
 
