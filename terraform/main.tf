@@ -27,6 +27,13 @@ locals {
     ALLOWED_ORIGINS      = join(",", var.allowed_origins)
     ALLOWED_BOT_IDS      = join(",", var.allowed_bot_ids)
     CUSTOM_EVENT_NAMES   = join(",", var.custom_event_names)
+    # Abuse limits per instance (README, "Limits against abuse").
+    CLIENT_RATE_PER_SECOND  = tostring(var.client_rate_per_second)
+    CLIENT_RATE_BURST       = tostring(var.client_rate_burst)
+    ADDRESS_RATE_PER_SECOND = tostring(var.address_rate_per_second)
+    ADDRESS_RATE_BURST      = tostring(var.address_rate_burst)
+    TRUSTED_PROXY_HOPS      = tostring(var.trusted_proxy_hops)
+    AUTOMATED_USER_AGENTS   = join(",", var.automated_user_agents)
   }
 
   # CONSENT_RULES and GA4_MAPPING stay unset on purpose: the relay then reads the copies of
