@@ -14,6 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 import flask
+import pytest
+from loyjoy_relay.adapters.logs import LogMessage
 from loyjoy_relay.devstack.event_factory import new_client_id
 
 from tests.ingest.conftest import ORIGIN, make_batch, make_event
@@ -115,9 +117,12 @@ def test_an_address_over_its_limit_is_refused_for_every_client_behind_it(
 
 
 def test_crawlers_and_headless_browsers_publish_nothing(
-    make_client: Callable[..., flask.testing.FlaskClient], topic_and_subscription: tuple[str, str]
+    make_client: Callable[..., flask.testing.FlaskClient],
+    topic_and_subscription: tuple[str, str],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Googlebot and HeadlessChrome get 403 with the reason; nothing reaches the topic."""
+    """Googlebot and HeadlessChrome get 403 with the reason, logged for the metric (without
+    the user agent); nothing reaches the topic."""
     _, subscription = topic_and_subscription
     client = make_client()
     for user_agent in (
@@ -129,3 +134,9 @@ def test_crawlers_and_headless_browsers_publish_nothing(
         assert response.status_code == 403
         assert "automated" in response.get_json()["error"]
     assert pull_nothing(subscription) == []
+    output = capsys.readouterr().out
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    refused = [line for line in lines if line.get("message") == LogMessage.INGEST_REQUEST]
+    assert [(line["status"], line["reason"]) for line in refused] == [(403, "automated client")] * 2
+    assert "Googlebot" not in output
+    assert "198.51.100.77" not in output
