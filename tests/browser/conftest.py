@@ -24,7 +24,15 @@ from tests.support.processes import ServerProcess, function_process
 from .servers import FaultProxy, Site
 
 CHROMIUM = Path("/usr/bin/chromium")
+# Headless Chromium says "HeadlessChrome" in its User-Agent, which ingest refuses as an
+# automated client (as it should); the pages here play real visitors, so they present a
+# desktop Chrome's User-Agent.
+VISITOR_USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
 CHROMIUM_ARGS = [
+    f"--user-agent={VISITOR_USER_AGENT}",
     "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",

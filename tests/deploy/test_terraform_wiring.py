@@ -372,6 +372,9 @@ def test_log_metrics_cover_each_operational_count(terraform: TerraformConfig) ->
         "relay_events_dropped",
         "relay_events_dead_lettered",
     }
+    refused = terraform.resource("google_logging_metric.ingest_refused_requests")
+    assert "jsonPayload.status=429" in value(refused, "filter")
+    assert value(refused, "label_extractors") == {"reason": "EXTRACT(jsonPayload.reason)"}
 
 
 def test_alerts_watch_the_replay_backlog_and_relay_errors(terraform: TerraformConfig) -> None:
