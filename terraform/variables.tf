@@ -279,3 +279,20 @@ variable "automated_user_agents" {
   type        = list(string)
   default     = []
 }
+
+variable "edge_rate_limit_per_minute" {
+  description = "With the ingest load balancer: a Cloud Armor policy answers 429 at Google's edge to any client address over this many requests a minute. 0 (the default) adds no policy. Cloud Armor is billed per policy, rule and request (docs/deploy.md)."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.edge_rate_limit_per_minute >= 0 && floor(var.edge_rate_limit_per_minute) == var.edge_rate_limit_per_minute
+    error_message = "edge_rate_limit_per_minute must be a whole number of at least 0."
+  }
+}
+
+variable "keep_platform_request_logs" {
+  description = "Keep Cloud Run's request logs of ingest, which hold each visitor's IP address and user agent. false (the default) excludes them from Cloud Logging, so neither is stored anywhere."
+  type        = bool
+  default     = false
+}
