@@ -2,12 +2,14 @@
 # each line's fields arrive as jsonPayload), a dashboard of them, and two alerts.
 #
 # Lines the metrics read:
-#   ingest: {"message": "ingest request", "status", "accepted", "rejected", "reject_reasons": [...]}
+#   ingest: {"message": "ingest request", "status", "accepted", "rejected", "reject_reasons": "a,b"}
 #   relay:  {"message": "relay message", "forwarded", "anonymized", "dropped", "dead_lettered", "drop_reasons": {...}}
 #   relay:  {"message": "consent decision", "decision", "reason"}   (one per event)
 # Counts carried in a field (accepted, forwarded, ...) become DISTRIBUTION metrics with the
 # field as value; their sum is the event count (PromQL: <metric>_sum). Lines that stand for
-# one event each become plain counters.
+# one event each become plain counters. Label extractors read string fields only: EXTRACT
+# of a JSON array is not documented to work, so ingest logs its distinct reject reasons as
+# one string joined with commas, and that string is the `reasons` label.
 
 locals {
   ingest_log = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"${google_cloudfunctions2_function.ingest.name}\""
@@ -24,7 +26,7 @@ locals {
     ingest_events_rejected = {
       filter      = "${local.ingest_log} AND jsonPayload.message=\"ingest request\" AND jsonPayload.rejected>0"
       field       = "jsonPayload.rejected"
-      description = "Events ingest rejected, by the request's sorted list of reasons (the fields that failed)."
+      description = "Events ingest rejected, by the request's distinct reasons (the fields that failed), joined with commas."
       labels = {
         reasons = "EXTRACT(jsonPayload.reject_reasons)"
         status  = "EXTRACT(jsonPayload.status)"
@@ -125,32 +127,35 @@ locals {
     { title = "Dead-letter backlog (replay subscription)", query = "max(pubsub_googleapis_com:subscription_num_undelivered_messages{monitored_resource=\"pubsub_subscription\",subscription_id=\"${local.replay_subscription_name}\"})" },
     { title = "Relay pushes by response class", query = "sum by (response_code_class) (rate(run_googleapis_com:request_count{monitored_resource=\"cloud_run_revision\",service_name=\"${google_cloudfunctions2_function.relay.name}\"}[5m]))" },
   ]
+
+  # Two columns of 6x4 tiles. A position of 0 is left out, not written: the API drops zero
+  # fields from what it returns, so a written 0 shows as a change on every plan
+  # (hashicorp/terraform-provider-google#16173).
+  dashboard_mosaic_tiles = [
+    for index, tile in local.dashboard_tiles : merge(
+      { for axis, position in { xPos = (index % 2) * 6, yPos = floor(index / 2) * 4 } : axis => position if position != 0 },
+      {
+        width  = 6
+        height = 4
+        widget = {
+          title = tile.title
+          xyChart = {
+            dataSets = [{
+              plotType        = "LINE"
+              targetAxis      = "Y1"
+              timeSeriesQuery = { prometheusQuery = tile.query }
+            }]
+          }
+        }
+      },
+    )
+  ]
 }
 
 resource "google_monitoring_dashboard" "relay" {
   dashboard_json = jsonencode({
-    displayName = "loyjoy-ga4-relay"
-    mosaicLayout = {
-      columns = 12
-      tiles = [
-        for index, tile in local.dashboard_tiles : {
-          xPos   = (index % 2) * 6
-          yPos   = floor(index / 2) * 4
-          width  = 6
-          height = 4
-          widget = {
-            title = tile.title
-            xyChart = {
-              dataSets = [{
-                plotType        = "LINE"
-                targetAxis      = "Y1"
-                timeSeriesQuery = { prometheusQuery = tile.query }
-              }]
-            }
-          }
-        }
-      ]
-    }
+    displayName  = "loyjoy-ga4-relay"
+    mosaicLayout = { columns = 12, tiles = local.dashboard_mosaic_tiles }
   })
 
   depends_on = [google_logging_metric.event_counts, google_logging_metric.relay_events_dropped]

@@ -8,17 +8,17 @@ output "listener_url" {
   value       = "${google_cloudfunctions2_function.ingest.service_config[0].uri}/listener.js"
 }
 
+# The one line a website pastes where it boots LoyJoy today: listener.js from ingest, and
+# the boot call with the relay's listener (docs/listener.md). %[1]s is the ingest URL and
+# %[2]s the bot id: the allowed one when exactly one is, else BOT_ID for the site to fill in.
+locals {
+  website_snippet_format = "<script src=\"%[1]s/listener.js\"></script><script>LoyJoy('boot', {bot: '%[2]s', eventListeners: [LoyJoyRelay.listener({endpoint: '%[1]s'})]})</script>"
+  website_snippet_bot    = length(var.allowed_bot_ids) == 1 ? var.allowed_bot_ids[0] : "BOT_ID"
+}
+
 output "website_snippet" {
-  description = "Ready-to-paste HTML for a website; replace BOT_ID with the LoyJoy bot id."
-  value       = <<-HTML
-    <script src="${google_cloudfunctions2_function.ingest.service_config[0].uri}/listener.js"></script>
-    <script>
-      LoyJoy('boot', {
-        bot: 'BOT_ID',
-        eventListeners: [LoyJoyRelay.listener({endpoint: '${google_cloudfunctions2_function.ingest.service_config[0].uri}'})]
-      })
-    </script>
-  HTML
+  description = "The one line of HTML a website pastes where it boots LoyJoy: listener.js and the boot call with the relay's listener (BOT_ID unless exactly one bot id is allowed)."
+  value       = format(local.website_snippet_format, google_cloudfunctions2_function.ingest.service_config[0].uri, local.website_snippet_bot)
 }
 
 output "relay_subscription" {

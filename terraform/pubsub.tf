@@ -68,8 +68,12 @@ resource "google_pubsub_subscription" "relay" {
     ttl = "" # never expires, however quiet the site
   }
 
+  # Pushes start as soon as the subscription exists: the invoker must already be allowed to
+  # call the relay, Pub/Sub's agent to mint the invoker's token (older projects lack that
+  # by default, see iam.tf) and to publish dead letters.
   depends_on = [
     google_cloud_run_v2_service_iam_member.relay_invoker,
+    google_service_account_iam_member.pubsub_agent_token_creator,
     google_pubsub_topic_iam_member.dead_letter_publisher_pubsub_agent,
   ]
 }

@@ -52,7 +52,7 @@ variable "ga4_endpoint" {
 }
 
 variable "allowed_origins" {
-  description = "Exact origins (scheme://host[:port]) of the websites allowed to call ingest from a browser. " * " allows any origin; empty refuses every cross-origin call."
+  description = "Exact origins (scheme://host[:port]) of the websites allowed to call ingest from a browser. \"*\" allows any origin; empty refuses every cross-origin call."
   type        = list(string)
 
   validation {

@@ -7,7 +7,7 @@ dicts; :func:`value` and :func:`block` undo that so tests read like the HCL.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,13 +47,15 @@ def referenced(expression: str) -> str:
 
 @dataclass
 class TerraformConfig:
-    """Resources, data sources, locals, variables and outputs of one directory."""
+    """Resources, data sources, locals, variables, outputs and terraform blocks of a directory."""
 
     resources: dict[str, dict[str, Any]]
     locals: dict[str, Any]
     variables: dict[str, dict[str, Any]]
     outputs: dict[str, dict[str, Any]]
     sources: dict[str, str]
+    data_sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    terraform_blocks: list[dict[str, Any]] = field(default_factory=list)
 
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         """Every resource of one type, by its address."""
@@ -76,6 +78,11 @@ def load(directory: Path = TERRAFORM_DIR) -> TerraformConfig:
             for resource_type, named in entry.items():
                 for name, body in named.items():
                     config.resources[f"{resource_type}.{name}"] = body
+        for entry in parsed.get("data", []):
+            for data_type, named in entry.items():
+                for name, body in named.items():
+                    config.data_sources[f"data.{data_type}.{name}"] = body
+        config.terraform_blocks.extend(parsed.get("terraform", []))
         for entry in parsed.get("locals", []):
             config.locals.update({k: value(entry, k) for k in entry if not k.startswith("__")})
         for entry in parsed.get("variable", []):

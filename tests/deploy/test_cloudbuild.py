@@ -10,11 +10,12 @@ import yaml
 from tests.support.processes import ROOT
 
 EXPECTED_ORDER = [
+    "terraform-binary",
     "test",
     "rules-check",
     "stage",
-    "fetch-tfvars",
     "terraform-fmt",
+    "fetch-tfvars",
     "terraform-init",
     "terraform-validate",
     "terraform-plan",
@@ -39,7 +40,7 @@ def _command(step: dict[str, Any]) -> str:
 
 
 def test_steps_run_in_the_expected_order(pipeline: dict[str, Any]) -> None:
-    """Test, rules check, stage, tfvars, fmt, init, validate, plan, apply: in that order."""
+    """Terraform binary, test, rules, stage, fmt, tfvars, init, validate, plan, apply: in order."""
     assert [step["id"] for step in pipeline["steps"]] == EXPECTED_ORDER
     assert all("waitFor" not in step for step in pipeline["steps"]), "steps run one after another"
 
@@ -59,6 +60,30 @@ def test_test_step_runs_the_suite_with_ci_true(pipeline: dict[str, Any]) -> None
     script = _command(step)
     for part in ("make install browser check", "infra/requirements.py --check", ".venv/bin/pytest"):
         assert part in script
+
+
+def test_fmt_checks_the_repository_before_the_operators_tfvars_arrive(
+    pipeline: dict[str, Any],
+) -> None:
+    """fmt runs before fetch-tfvars, so an operator's terraform.tfvars is never fmt-checked."""
+    order = [step["id"] for step in pipeline["steps"]]
+    assert order.index("terraform-fmt") < order.index("fetch-tfvars")
+    assert "terraform/terraform.tfvars" in _command(_steps(pipeline)["fetch-tfvars"])
+
+
+def test_test_step_has_the_pinned_terraform_for_the_offline_validate(
+    pipeline: dict[str, Any],
+) -> None:
+    """The test step (CI=true: no terraform fails) gets the same terraform the deploy uses."""
+    steps = _steps(pipeline)
+    terraform_images = {
+        step["name"] for step in pipeline["steps"] if step["id"].startswith("terraform-")
+    }
+    assert terraform_images == {"hashicorp/terraform:1.11.4"}
+    assert 'cp "$$(command -v terraform)" build/bin/terraform' in _command(
+        steps["terraform-binary"]
+    )
+    assert 'export PATH="$$PWD/build/bin:$$PATH"' in _command(steps["test"])
 
 
 def test_rules_are_checked_and_functions_staged_before_terraform(pipeline: dict[str, Any]) -> None:

@@ -71,3 +71,36 @@ def test_guide_commands_use_the_cli_contract() -> None:
         "bench/README.md",
     ):
         assert command in guide, command
+
+
+def test_guide_plans_with_make_plan_and_applies_that_plan() -> None:
+    """The guide's deploy is `make plan` with the state bucket, then applying the saved plan."""
+    guide = GUIDE.read_text()
+    readme = (ROOT / "README.md").read_text()
+    for text in (guide, readme):
+        assert 'make plan STATE_BUCKET="$STATE_BUCKET"' in text
+        assert "terraform -chdir=terraform apply tfplan" in text
+    makefile = (ROOT / "Makefile").read_text()
+    assert "-out=tfplan" in makefile
+    assert guide.index("gcloud secrets versions add") < guide.index("make plan")
+
+
+def test_guide_names_outputs_terraform_declares(terraform: TerraformConfig) -> None:
+    """Every `output -raw <name>` in the guide and the README is an output of terraform/."""
+    for path in (GUIDE, ROOT / "README.md"):
+        named = set(re.findall(r"output -raw ([a-z_]+)", path.read_text()))
+        assert "website_snippet" in named
+        assert named <= set(terraform.outputs), (path.name, named - set(terraform.outputs))
+
+
+def test_guide_says_secrets_are_resolved_at_start_and_who_may_read_them(
+    terraform: TerraformConfig,
+) -> None:
+    """A missing secret stops the relay, says the guide, and per-bot secrets need a grant."""
+    guide = " ".join(GUIDE.read_text().split())
+    assert "the relay resolves every configured GA4 API secret when an instance starts" in guide
+    assert "A missing or unreadable one stops the instance" in guide
+    account = value(terraform.resource("google_service_account.relay"), "account_id")
+    member = f'--member="serviceAccount:{account}@$PROJECT_ID.iam.gserviceaccount.com"'
+    assert member in guide
+    assert "--role=roles/secretmanager.secretAccessor" in guide

@@ -228,6 +228,21 @@ def test_relay_is_pushed_with_an_oidc_token_of_the_invoker(terraform: TerraformC
         assert "event_trigger" not in function
 
 
+def test_push_subscription_waits_for_the_grants_its_first_pushes_need(
+    terraform: TerraformConfig,
+) -> None:
+    """The relay subscription is created only after the grants a push relies on exist."""
+    depends_on = value(terraform.resource("google_pubsub_subscription.relay"), "depends_on")
+    assert {referenced(entry) for entry in depends_on} == {
+        "google_cloud_run_v2_service_iam_member.relay_invoker",
+        "google_service_account_iam_member.pubsub_agent_token_creator",
+        "google_pubsub_topic_iam_member.dead_letter_publisher_pubsub_agent",
+    }
+    # The token creator grant is for the invoker account the push's OIDC token names.
+    grant = terraform.resource("google_service_account_iam_member.pubsub_agent_token_creator")
+    assert referenced(value(grant, "service_account_id")) == "google_service_account.relay_invoker"
+
+
 def test_dead_letters_are_kept_in_a_pull_subscription_that_never_expires(
     terraform: TerraformConfig,
 ) -> None:
@@ -311,14 +326,15 @@ def test_tfvars_example_sets_every_required_variable(terraform: TerraformConfig)
 
 
 def test_outputs_give_urls_and_a_ready_snippet(terraform: TerraformConfig) -> None:
-    """The outputs name the ingest URL, the listener URL and the snippet that uses both."""
-    uri = "${google_cloudfunctions2_function.ingest.service_config[0].uri}"
-    assert value(terraform.outputs["ingest_url"], "value") == uri
-    assert value(terraform.outputs["listener_url"], "value") == f"{uri}/listener.js"
+    """The outputs name the ingest URL, the listener URL, and the snippet made from the URL.
+
+    What the snippet reads like is evaluated by Terraform in test_terraform_expressions.py.
+    """
+    uri = "google_cloudfunctions2_function.ingest.service_config[0].uri"
+    assert value(terraform.outputs["ingest_url"], "value") == f"${{{uri}}}"
+    assert value(terraform.outputs["listener_url"], "value") == f"${{{uri}}}/listener.js"
     snippet = value(terraform.outputs["website_snippet"], "value")
-    assert f'<script src="{uri}/listener.js"></script>' in snippet
-    assert f"LoyJoyRelay.listener({{endpoint: '{uri}'}})" in snippet
-    assert "LoyJoy('boot'" in snippet
+    assert snippet == f"${{format(local.website_snippet_format,{uri},local.website_snippet_bot)}}"
 
 
 def test_log_metrics_cover_each_operational_count(terraform: TerraformConfig) -> None:
