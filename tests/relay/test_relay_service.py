@@ -339,3 +339,48 @@ def test_a_secret_that_cannot_be_read_stops_the_instance_at_start(sink: Ga4Sink)
     )
     with pytest.raises(ConfigError, match=r"G-SHOP1234.*shop/versions/1"):
         make_service(sink, planner=routed_planner(), secrets=secrets)
+
+
+def test_a_defect_in_planning_one_event_parks_it_and_sends_the_rest(
+    sink: Ga4Sink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An exception the relay does not expect while mapping one event (a bug) dead-letters
+    that event with where it happened, and its neighbours are still sent: no retry loop."""
+    dead = RecordingPublisher()
+    service = make_service(sink, dead_letters=DeadLetters(dead))
+    original = service.planner.mapping.map_event
+
+    def buggy(event: Any) -> Any:
+        if event.evt == "end":
+            raise ValueError("invalid literal for int() with base 10: '\u00b2'")
+        return original(event)
+
+    monkeypatch.setattr(type(service.planner.mapping), "map_event", lambda self, e: buggy(e))
+    report = service.process(message(event("start"), event("end")), message_id="m-1")
+    assert (report.forwarded, report.dead_lettered) == (1, 1)
+    assert [e["name"] for body in sent(sink) for e in body["events"]] == ["start"]
+    [parked] = dead.messages
+    assert parked.attributes["reason"].startswith("relay defect while planning: ValueError at ")
+    assert "\u00b2" not in parked.attributes["reason"]  # never the data the error quoted
+
+
+def test_a_defect_outside_planning_parks_the_message_as_it_came(sink: Ga4Sink) -> None:
+    """An unexpected exception while sending parks the whole message with its reason and
+    acknowledges it; the claims are released, so a replay after the fix sends the events."""
+
+    def broken(request: OutboundRequest) -> TransportResponse:
+        raise TypeError("a bug in the transport")
+
+    dead = RecordingPublisher()
+    ledger = InMemoryConsentLedger()
+    sender = Ga4Sender("https://ga4.test", transport=broken)
+    service = make_service(sink, ledger=ledger, sender=sender, dead_letters=DeadLetters(dead))
+    data = message(event("start"))
+    report = service.process(data, message_id="m-1")
+    assert report.dead_lettered == 1
+    [parked] = dead.messages
+    assert parked.data == data
+    assert parked.attributes["reason"].startswith("relay defect while relaying this message")
+    assert not ledger.load(CLIENT).claims
+    replayed = make_service(sink, ledger=ledger).process(data, message_id="r-1", replay=True)
+    assert replayed.forwarded == 1
