@@ -181,8 +181,10 @@ def test_relay_killed_mid_message_resends_only_what_ga4_may_have(
     [held] = [r for r in faulty.sink.records() if r.body["client_id"] == client]
     faulty.relay.kill()
     faulty.sink.control(release=True)
+    before = handled(faulty)
     faulty.relay.start()
-    received = wait_for_arrivals(faulty, client, 35)
+    received = wait_for_arrivals(faulty, client, 25 * 2 + 5)
+    wait_until(lambda: handled(faulty) > before, timeout=60, what="the redelivery finished")
     in_held = {e["timestamp_micros"] for e in held.body["events"]}
     assert len(in_held) == 25
     assert {t: n for t, n in received.items() if t in in_held} == dict.fromkeys(in_held, 2)
