@@ -12,6 +12,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from loyjoy_relay.adapters.client_ids import random_pseudonym_key
+
 from bench import cold_start, relay_bench
 from bench.cost import FunctionUse
 from bench.servers import PROJECT
@@ -30,6 +32,7 @@ class RelayEnvironment:
         self._stack = stack
         self._firestore: Emulator | None = None
         self._sink: ServerProcess | None = None
+        self._pseudonym_key = random_pseudonym_key()  # one per bench run
 
     @property
     def firestore(self) -> Emulator:
@@ -54,6 +57,7 @@ class RelayEnvironment:
             "FIRESTORE_EMULATOR_HOST": self._firestore.host,
             "GA4_MEASUREMENT_ID": "G-BENCH12345",
             "GA4_API_SECRET": "bench-secret",
+            "PSEUDONYM_KEY": self._pseudonym_key,
             "GA4_ENDPOINT": self._sink.url,
         }
         os.environ.update(variables)  # for a relay built in this process

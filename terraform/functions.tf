@@ -71,6 +71,7 @@ resource "google_cloudfunctions2_function" "relay" {
     google_project_service.apis,
     google_firestore_database.main,
     google_secret_manager_secret_iam_member.relay_secret_accessor,
+    google_secret_manager_secret_iam_member.relay_pseudonym_key_accessor,
   ]
 }
 

@@ -40,6 +40,7 @@ locals {
     DEAD_LETTER_TOPIC    = google_pubsub_topic.dead_letter.name
     GA4_MEASUREMENT_ID   = var.ga4_measurement_id
     GA4_API_SECRET_NAME  = "${google_secret_manager_secret.ga4_api_secret.id}/versions/latest"
+    PSEUDONYM_KEY_NAME   = "${google_secret_manager_secret.pseudonym_key.id}/versions/latest"
     GA4_ENDPOINT         = var.ga4_endpoint
     # The mapping must know a site's custom event names to check them at start.
     CUSTOM_EVENT_NAMES = join(",", var.custom_event_names)

@@ -22,6 +22,7 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 _TOPIC_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9._~%+-]{2,254}$")
 _MEASUREMENT_ID = re.compile(r"^G-[A-Z0-9]{4,20}$")
 _SECRET_VERSION = re.compile(r"^projects/[^/]+/secrets/[^/]+/versions/[^/]+$")
+MIN_PSEUDONYM_KEY_LENGTH = 32  # as core.pseudonyms.MIN_KEY_LENGTH (config imports no core)
 
 
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
@@ -112,7 +113,8 @@ class IngestSettings:
 
 @dataclass(frozen=True, slots=True, repr=False)
 class RelaySettings:
-    """What the relay function needs. ``repr`` never shows the API secret."""
+    """What the relay function needs. ``repr`` never shows the API secret or the pseudonym
+    key."""
 
     project: str
     topic: str
@@ -124,6 +126,8 @@ class RelaySettings:
     consent_rules_path: Path
     ga4_mapping_path: Path
     custom_event_names: frozenset[str] = frozenset()
+    pseudonym_key: str | None = None
+    pseudonym_key_name: str | None = None
 
     def __repr__(self) -> str:
         return (
@@ -150,6 +154,21 @@ class RelaySettings:
             raise ConfigError(
                 "GA4_API_SECRET_NAME: expected projects/<p>/secrets/<name>/versions/<v>"
             )
+        key = env.get("PSEUDONYM_KEY", "").strip() or None
+        key_name = env.get("PSEUDONYM_KEY_NAME", "").strip() or None
+        if key is None and key_name is None:
+            raise ConfigError(
+                "PSEUDONYM_KEY_NAME (or PSEUDONYM_KEY, locally) is not set (the key of the "
+                "client pseudonyms in logs and the consent ledger)"
+            )
+        if key_name is not None and not _SECRET_VERSION.match(key_name):
+            raise ConfigError(
+                "PSEUDONYM_KEY_NAME: expected projects/<p>/secrets/<name>/versions/<v>"
+            )
+        if key_name is None and key is not None and len(key) < MIN_PSEUDONYM_KEY_LENGTH:
+            raise ConfigError(
+                f"PSEUDONYM_KEY: the key must be at least {MIN_PSEUDONYM_KEY_LENGTH} characters"
+            )
         endpoint = env.get("GA4_ENDPOINT", "").strip().rstrip("/") or DEFAULT_GA4_ENDPOINT
         if urlsplit(endpoint).scheme not in ("http", "https"):
             raise ConfigError(f"GA4_ENDPOINT: {endpoint!r} is not an http(s) URL")
@@ -164,6 +183,8 @@ class RelaySettings:
             consent_rules_path=_path(env, "CONSENT_RULES", "consent-rules.yaml"),
             ga4_mapping_path=_path(env, "GA4_MAPPING", "ga4-mapping.yaml"),
             custom_event_names=frozenset(_list(env, "CUSTOM_EVENT_NAMES")),
+            pseudonym_key=key,
+            pseudonym_key_name=key_name,
         )
 
 

@@ -125,7 +125,10 @@ class Published:
         )
         for received in response.received_messages:
             batch = json.loads(received.message.data)
-            self.by_bot[batch["bot_id"]].append(batch)
+            # one message per client: each bot's share of it, in the message's order
+            for bot in dict.fromkeys(event["bot_id"] for event in batch["events"]):
+                events = [event for event in batch["events"] if event["bot_id"] == bot]
+                self.by_bot[bot].append({**batch, "events": events})
 
     def batches(self, bot: str, events: int, timeout: float = 30.0) -> list[dict[str, Any]]:
         """The messages for ``bot``, once they hold at least ``events`` events."""
@@ -186,6 +189,18 @@ class Tab:
     def fire(self, evt: str, fields: dict[str, Any] | None = None) -> None:
         """Make the LoyJoy stand-in fire ``evt`` through the configured listeners."""
         self.page.evaluate("([evt, fields]) => LoyJoy.fire(evt, fields)", [evt, fields or {}])
+
+    def wait_until_sent(self, endpoint: str) -> None:
+        """Wait until the listener holds nothing for ``endpoint``, queued or in flight (a
+        page left while a fetch is in flight hands its events to the beacon as well, and
+        ingest publishes that second copy: a test that counts copies waits first)."""
+        from tests.support.net import wait_until
+
+        wait_until(
+            lambda: not self.storage().get(f"queue:{endpoint}"),
+            timeout=30,
+            what="the listener's queue to be sent and answered",
+        )
 
     def storage(self) -> dict[str, Any]:
         """The listener's localStorage entries, decoded."""

@@ -176,6 +176,7 @@ def test_consent_stamps_follow_opt_in_and_opt_out(
     assert revoke["consent"]["at"] >= grant["consent"]["at"]
     assert by_name["data_collection_question_answered"]["consent"] == revoke["consent"]
 
+    tab.wait_until_sent(ingest.url)
     tab.page.reload()
     tab.fire("profiling_double_opt_in", {"bot_id": "another-bot-" + bot})
     after_reload = published.events(bot, 7)[-1]

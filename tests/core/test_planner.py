@@ -94,7 +94,7 @@ def test_denied_events_are_dropped_and_carried_by_no_request() -> None:
 
 def test_history_from_the_ledger_grants_later_events() -> None:
     """A grant known from the ledger (an earlier message) forwards this message's events."""
-    history = [ConsentRecord(NOW - 60_000, "grant", BOT, "earlier")]
+    history = [ConsentRecord(NOW - 60_000, "grant", BOT, "earlier", "profiling_single_opt_in")]
     result = plan(event("start", 1000), history=history)
     assert decisions(result) == [("start", "forward")]
 

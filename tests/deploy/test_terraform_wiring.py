@@ -18,6 +18,7 @@ CONFIG_SOURCE = ROOT / "functions" / "loyjoy_relay" / "config.py"
 # Variables the relay's code reads that Terraform deliberately leaves unset, with why.
 RELAY_UNSET_BY_TERRAFORM = {
     "GA4_API_SECRET": "the value is for local runs; deployed, the relay reads GA4_API_SECRET_NAME",
+    "PSEUDONYM_KEY": "the value is for local runs; deployed, the relay reads PSEUDONYM_KEY_NAME",
     "CONSENT_RULES": "unset: the relay reads the copy of infra/consent-rules.yaml in its upload",
     "GA4_MAPPING": "unset: the relay reads the copy of infra/ga4-mapping.yaml in its upload",
 }
@@ -30,6 +31,11 @@ EXPECTED_GRANTS = {
         "google_service_account.relay",
         "roles/secretmanager.secretAccessor",
         "google_secret_manager_secret.ga4_api_secret",
+    ),
+    (
+        "google_service_account.relay",
+        "roles/secretmanager.secretAccessor",
+        "google_secret_manager_secret.pseudonym_key",
     ),
     ("google_service_account.relay", "roles/datastore.user", "project"),
     (
@@ -105,6 +111,7 @@ def _relay_reads(tmp_path: Path) -> set[str]:
             "GOOGLE_CLOUD_PROJECT": "p",
             "GA4_MEASUREMENT_ID": "G-ABC123XYZ",
             "GA4_API_SECRET_NAME": "projects/p/secrets/s/versions/latest",
+            "PSEUDONYM_KEY_NAME": "projects/p/secrets/k/versions/latest",
             "CONSENT_RULES": str(rules),
             "GA4_MAPPING": str(mapping),
         }
@@ -155,6 +162,14 @@ def test_relay_reads_the_api_secret_from_secret_manager_latest_version(
     """GA4_API_SECRET_NAME is a version resource name of the one secret, never the value."""
     name = _environment(terraform, "relay")["GA4_API_SECRET_NAME"]
     assert name == "${google_secret_manager_secret.ga4_api_secret.id}/versions/latest"
+
+
+def test_relay_reads_the_pseudonym_key_from_its_own_secret(terraform: TerraformConfig) -> None:
+    """PSEUDONYM_KEY_NAME is the latest version of a secret of its own, never a value."""
+    name = _environment(terraform, "relay")["PSEUDONYM_KEY_NAME"]
+    assert name == "${google_secret_manager_secret.pseudonym_key.id}/versions/latest"
+    secret = terraform.resource("google_secret_manager_secret.pseudonym_key")
+    assert value(secret, "secret_id") == "loyjoy-pseudonym-key"
 
 
 def _iam_members(terraform: TerraformConfig) -> Iterator[tuple[str, str, str]]:

@@ -20,7 +20,11 @@ from typing import Any
 import pytest
 from google.cloud import firestore
 from loyjoy_relay.adapters.dead_letters import DeadLetters
-from loyjoy_relay.adapters.fakes import RecordingGa4Transport, RecordingPublisher
+from loyjoy_relay.adapters.fakes import (
+    RecordingGa4Transport,
+    RecordingPublisher,
+    fixed_pseudonyms,
+)
 from loyjoy_relay.adapters.firestore_ledger import FirestoreConsentLedger
 from loyjoy_relay.adapters.ga4_sender import Ga4Sender
 from loyjoy_relay.adapters.logs import JsonLogger, LogMessage
@@ -77,6 +81,7 @@ def relay(
         secrets=SecretProvider(),
         dead_letters=DeadLetters(RecordingPublisher()),
         logger=JsonLogger("relay", log),
+        pseudonyms=fixed_pseudonyms(),
     )
 
 

@@ -12,7 +12,11 @@ from typing import Any
 import pytest
 from google.cloud import firestore
 from loyjoy_relay.adapters.dead_letters import DeadLetters
-from loyjoy_relay.adapters.fakes import RecordingGa4Transport, RecordingPublisher
+from loyjoy_relay.adapters.fakes import (
+    RecordingGa4Transport,
+    RecordingPublisher,
+    fixed_pseudonyms,
+)
 from loyjoy_relay.adapters.firestore_ledger import FirestoreConsentLedger
 from loyjoy_relay.adapters.ga4_sender import Ga4Sender
 from loyjoy_relay.adapters.logs import JsonLogger
@@ -49,6 +53,7 @@ def counted(
         secrets=SecretProvider(),
         dead_letters=DeadLetters(RecordingPublisher()),
         logger=JsonLogger("relay", io.StringIO()),
+        pseudonyms=fixed_pseudonyms(),
     )
     yield service, proxy
     client.close()

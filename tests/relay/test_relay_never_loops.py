@@ -23,6 +23,7 @@ from loyjoy_relay.adapters.fakes import (
     InMemoryConsentLedger,
     RecordingGa4Transport,
     RecordingPublisher,
+    fixed_pseudonyms,
 )
 from loyjoy_relay.adapters.ga4_sender import Ga4Sender
 from loyjoy_relay.adapters.logs import JsonLogger
@@ -138,6 +139,7 @@ def relay_service(transport: RecordingGa4Transport, dead: RecordingPublisher) ->
         secrets=SecretProvider(),
         dead_letters=DeadLetters(dead),
         logger=JsonLogger("relay", io.StringIO()),
+        pseudonyms=fixed_pseudonyms(),
         clock_ms=lambda: NOW,  # events near GA4's 72 hours stay on one side of it
     )
 

@@ -18,6 +18,7 @@ from loyjoy_relay.adapters.fakes import (
     FakeSecretManagerClient,
     InMemoryConsentLedger,
     RecordingPublisher,
+    fixed_pseudonyms,
 )
 from loyjoy_relay.adapters.ga4_sender import (
     Ga4Sender,
@@ -26,7 +27,7 @@ from loyjoy_relay.adapters.ga4_sender import (
     TransportError,
     TransportResponse,
 )
-from loyjoy_relay.adapters.logs import JsonLogger, LogMessage, pseudonym
+from loyjoy_relay.adapters.logs import JsonLogger, LogMessage
 from loyjoy_relay.adapters.mapping_file import load_mapping, parse_mapping
 from loyjoy_relay.adapters.ports import LEASE_MS
 from loyjoy_relay.adapters.rules_file import load_rules
@@ -64,6 +65,7 @@ def make_service(sink: Ga4Sink, **overrides: Any) -> RelayService:
         "secrets": SecretProvider(),
         "dead_letters": DeadLetters(RecordingPublisher()),
         "logger": JsonLogger("relay"),
+        "pseudonyms": fixed_pseudonyms(),
     }
     fields.update(overrides)
     return build_relay_service(**fields)
@@ -292,7 +294,7 @@ def test_audit_line_has_the_decision_and_no_raw_identifiers(sink: Ga4Sink) -> No
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     [record] = [line for line in lines if line["message"] == LogMessage.CONSENT_DECISION]
     assert record["event_id"] == item["event_id"]
-    assert record["client"] == pseudonym(CLIENT)
+    assert record["client"] == fixed_pseudonyms().for_logs(CLIENT)
     assert record["decision"] == "forward"
     assert record["rules_version"] == service.planner.rules.rules_version
     for raw in (CLIENT, "user-secret-7", "1732449990"):

@@ -22,6 +22,7 @@ from loyjoy_relay.adapters.fakes import (
     RecordingGa4Transport,
     RecordingPublisher,
     SequentialClientIds,
+    fixed_pseudonyms,
 )
 from loyjoy_relay.adapters.ga4_sender import Ga4Sender
 from loyjoy_relay.adapters.logs import JsonLogger
@@ -79,6 +80,7 @@ def relay_with_fakes(transport: RecordingGa4Transport) -> RelayService:
         secrets=SecretProvider(),
         dead_letters=DeadLetters(RecordingPublisher()),
         logger=JsonLogger("relay", io.StringIO()),
+        pseudonyms=fixed_pseudonyms(),
         new_client_id=SequentialClientIds(),
         clock_ms=lambda: NOW,
     )

@@ -1,7 +1,8 @@
 """The client ledger in Firestore: one document per client, no transactions.
 
-Collection ``consent_ledger``; the document id is ``client_key(client_id)`` (by default a
-salted SHA-256 of the client id, so the raw id is never stored). The fields are described
+Collection ``consent_ledger``; the document id is the client's keyed pseudonym
+(``client_key``: deployed, an HMAC under the deployment's key; by default a salted
+SHA-256), so the raw id is never stored. The fields are described
 in :mod:`.client_ledger`: the client's consent decisions, the events being sent (claims)
 and the events already settled.
 
@@ -115,6 +116,8 @@ class FirestoreConsentLedger:
         limit: int = HISTORY_LIMIT,
         deadline_s: float = DEADLINE_S,
     ) -> None:
+        # client_key: the document id of a client; deployed, its keyed pseudonym
+        # (core.pseudonyms.Pseudonyms.ledger_key), so the id is never stored
         self._client = client
         self._limit = limit
         self._retry = Retry(

@@ -13,12 +13,23 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from loyjoy_relay.core.catalogue import lookup
 from loyjoy_relay.errors import InvalidInput, TooLarge, UndecodableMessage
 
-SCHEMA_VERSION: Literal[1] = 1
+# The client-batch message: version 2 carries one client's events of all its bots; version 1
+# (one bot per message, with a ``bot_id``) is still read, so older dead letters replay.
+SCHEMA_VERSION: Literal[2] = 2
+# Pub/Sub attribute values hold at most 1024 bytes.
+MAX_ATTRIBUTE_BYTES = 1024
 MAX_BODY_BYTES = 64 * 1024  # what navigator.sendBeacon can carry in most browsers
 MAX_EVENTS_PER_BATCH = 200
 MAX_JSON_DEPTH = 8
@@ -42,12 +53,15 @@ Millis = Annotated[int, Field(ge=0, le=10**14)]
 
 
 class ConsentStamp(BaseModel):
-    """The last profiling decision the browser saw for this bot."""
+    """The decision that governs the event as the browser saw it: the later of its bot's last
+    profiling decision and the client's last revocation in any bot, and the LoyJoy event
+    that made it (``evt``; a ``granted`` stamp without one grants nothing)."""
 
     model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
 
     profiling: Literal["granted", "denied"]
     at: Millis
+    evt: EventName | None = None
 
 
 class LoyJoyEvent(BaseModel):
@@ -83,24 +97,44 @@ class RelayedEvent(LoyJoyEvent):
 
 
 class ClientBatch(BaseModel):
-    """The Pub/Sub message body: the events of one client (and bot) from one request."""
+    """The Pub/Sub message body: one client's events from one request, of any of its bots.
+
+    Version 2 (what ingest publishes) has no ``bot_id``: the events name their bots. A
+    version 1 message (one bot, named by ``bot_id``) still decodes, so that messages parked
+    before version 2 can be replayed; written again (parked), it becomes version 2.
+    """
 
     model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
 
-    schema_version: Literal[1]
+    schema_version: Literal[1, 2]
     client_id: Identifier
-    bot_id: Identifier
+    bot_id: Identifier | None = None
     received_at: Millis
     sent_at: Millis | None = None
     events: list[RelayedEvent] = Field(min_length=1)
 
+    @model_validator(mode="after")
+    def _one_client(self) -> ClientBatch:
+        if self.schema_version == 1 and self.bot_id is None:
+            raise ValueError("a version 1 client batch names its bot_id")
+        if any(event.client_id != self.client_id for event in self.events):
+            # the relay reads one client's consent history for the whole message
+            raise ValueError("every event of a client batch must be of its client_id")
+        return self
+
+    @property
+    def bot_ids(self) -> tuple[str, ...]:
+        """The bots of the message's events, sorted."""
+        return tuple(sorted({event.bot_id for event in self.events}))
+
     def to_message(self) -> tuple[bytes, dict[str, str]]:
-        """Pub/Sub data and the attributes a subscription can filter on."""
-        data = self.model_dump_json(exclude_none=True).encode()
+        """Pub/Sub data (always the current version) and attributes to filter on."""
+        current = self.model_copy(update={"schema_version": SCHEMA_VERSION, "bot_id": None})
+        data = current.model_dump_json(exclude_none=True).encode()
         attributes = {
-            "bot_id": self.bot_id,
-            "schema_version": str(self.schema_version),
+            "schema_version": str(SCHEMA_VERSION),
             "event_count": str(len(self.events)),
+            "bot_ids": _joined_within(self.bot_ids, MAX_ATTRIBUTE_BYTES),
         }
         return data, attributes
 
@@ -111,6 +145,17 @@ class ClientBatch(BaseModel):
             return cls.model_validate_json(data)
         except ValidationError as error:
             raise UndecodableMessage(f"not a client batch: {_first_errors(error)}") from None
+
+
+def _joined_within(names: Iterable[str], limit: int) -> str:
+    """``names`` comma-separated, as many whole names as fit in ``limit`` UTF-8 bytes."""
+    joined = ""
+    for name in names:
+        candidate = f"{joined},{name}" if joined else name
+        if len(candidate.encode()) > limit:
+            break
+        joined = candidate
+    return joined
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,12 +241,13 @@ def parse_request(
     bot_allowed: Callable[[str], bool],
     custom_names: frozenset[str] = frozenset(),
 ) -> ParsedRequest:
-    """Validate every event of a request body and group the valid ones by client and bot."""
+    """Validate every event of a request body and group the valid ones by client: one
+    client batch per client, with all of that client's bots."""
     raw_events, sent_at = decode_body(body)
     skew = received_at - sent_at if sent_at is not None else 0
     client_now = sent_at if sent_at is not None else received_at
     result = ParsedRequest()
-    groups: dict[tuple[str, str], list[RelayedEvent]] = {}
+    groups: dict[str, list[RelayedEvent]] = {}
     for index, raw in enumerate(raw_events):
         bot_id = raw.get("bot_id") if isinstance(raw, dict) else None
         if isinstance(bot_id, str):
@@ -213,17 +259,16 @@ def parse_request(
         if isinstance(outcome, str):
             result.rejected.append(Rejection(index, outcome))
         else:
-            groups.setdefault((outcome.client_id, outcome.bot_id), []).append(outcome)
+            groups.setdefault(outcome.client_id, []).append(outcome)
     result.batches = [
         ClientBatch(
             schema_version=SCHEMA_VERSION,
             client_id=client_id,
-            bot_id=bot_id,
             received_at=received_at,
             sent_at=sent_at,
             events=events,
         )
-        for (client_id, bot_id), events in groups.items()
+        for client_id, events in groups.items()
     ]
     return result
 
@@ -254,7 +299,7 @@ def _validate_event(
     fields = event.model_dump(exclude_none=True)
     if event.consent is not None:
         fields["consent"] = {
-            "profiling": event.consent.profiling,
+            **event.consent.model_dump(exclude_none=True),
             "at": max(0, min(event.consent.at + skew, received_at)),
         }
     return RelayedEvent.model_validate(

@@ -13,7 +13,9 @@ For one client's events and that client's consent history, per event and in orde
    in the message is known before any of its events is decided;
 3. a dropped event stops here; an event past GA4's 72-hour window cannot be sent;
 4. the GA4 event (:mod:`~loyjoy_relay.core.ga4.mapping`), the identity it is sent as and
-   the privacy transforms (:mod:`~loyjoy_relay.core.consent.privacy`);
+   the privacy transforms (:mod:`~loyjoy_relay.core.consent.privacy`: for an anonymized
+   event its URLs cut down and the visitor's identifiers scrubbed; in every mode e-mail
+   addresses and phone numbers redacted on every reading, then values cut to GA4's limits);
 
 then the events are grouped by destination and identity into MP requests of at most 25
 events and GA4's byte limit, each serialised once and validated strictly
@@ -169,11 +171,13 @@ class Planner:
                 )
                 continue
             try:
-                ga4_event = outgoing_event(decision, self.mapping.map_event(event))
+                ga4_event = outgoing_event(
+                    decision, self.mapping.map_event(event), policy=policy, source=event
+                )
+                identity = identity_for(decision, event, policy, new_client_id)
             except Ga4Rejected as error:
                 unsendable.append(Unsendable(event.event_id, error.reason))
                 continue
-            identity = identity_for(decision, event, policy, new_client_id)
             destination = self.mapping.property_for(event.bot_id, self.default_property)
             key = (
                 destination.measurement_id,

@@ -12,6 +12,7 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from loyjoy_relay.adapters.client_ids import random_pseudonym_key
 from loyjoy_relay.devstack.emulators import Emulator
 from loyjoy_relay.devstack.ga4_sink import Ga4Sink
 from loyjoy_relay.devstack.processes import ServerProcess, function_process
@@ -82,6 +83,7 @@ class EmulatorPipeline:
                 "GA4_MEASUREMENT_ID": LOCAL_MEASUREMENT_ID,
                 "GA4_API_SECRET": LOCAL_API_SECRET,
                 "GA4_ENDPOINT": self.sink.url,
+                "PSEUDONYM_KEY": random_pseudonym_key(),  # a new key per run
                 **self.options.relay_env,
             },
             signature="cloudevent",

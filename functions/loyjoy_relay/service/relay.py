@@ -55,12 +55,13 @@ from typing import Any
 
 from loyjoy_relay.adapters.dead_letters import DeadLetters
 from loyjoy_relay.adapters.ga4_sender import Ga4Sender
-from loyjoy_relay.adapters.logs import JsonLogger, LogMessage, pseudonym
+from loyjoy_relay.adapters.logs import JsonLogger, LogMessage
 from loyjoy_relay.adapters.ports import ClientState, ConsentLedger, Triage
 from loyjoy_relay.core.consent.history import ConsentRecord, merge_history
 from loyjoy_relay.core.consent.privacy import ClientIdSource
 from loyjoy_relay.core.events import ClientBatch, RelayedEvent
 from loyjoy_relay.core.planner import Plan, Planner, Unsendable
+from loyjoy_relay.core.pseudonyms import Pseudonyms
 from loyjoy_relay.errors import (
     DeliveryUncertain,
     Ga4Rejected,
@@ -117,7 +118,8 @@ class RelayService:
     """Relays client batches; holds one instance's planner, ledger and clients.
 
     ``api_secrets`` maps each destination's secret reference to its value, resolved at
-    start (:mod:`loyjoy_relay.service.wiring`), so no message waits on Secret Manager.
+    start (:mod:`loyjoy_relay.service.wiring`), so no message waits on Secret Manager;
+    ``pseudonyms`` (keyed likewise) names clients in the logs.
     """
 
     planner: Planner
@@ -126,6 +128,7 @@ class RelayService:
     api_secrets: Mapping[Any, str]
     dead_letters: DeadLetters
     logger: JsonLogger
+    pseudonyms: Pseudonyms
     new_client_id: ClientIdSource
     clock_ms: Callable[[], int] = wall_clock_ms
 
@@ -169,8 +172,8 @@ class RelayService:
             report = self._park_defect(raw, delivery, error)
         self.logger.info(
             LogMessage.RELAY_MESSAGE,
-            client=pseudonym(batch.client_id),
-            bot_id=batch.bot_id,
+            client=self.pseudonyms.for_logs(batch.client_id),
+            bot_ids=list(batch.bot_ids),
             events=len(batch.events),
             forwarded=report.forwarded,
             anonymized=report.anonymized,
@@ -276,7 +279,7 @@ class RelayService:
         return Plan(plan.outcomes, plan.requests, (*plan.unsendable, *defects))
 
     def _audit(self, batch: ClientBatch, plan: Plan, report: MessageReport) -> None:
-        client = pseudonym(batch.client_id)
+        client = self.pseudonyms.for_logs(batch.client_id)
         rules_version = self.planner.rules.rules_version
         for outcome in plan.outcomes:
             self.logger.info(

@@ -6,6 +6,7 @@
   if (typeof window === 'undefined' || window.LoyJoyRelay) return;
 
   var PREFIX = 'loyjoy_relay.';
+  var REVOKED = 'revoked';                    // the client's last revocation in any bot's chat
   var GRANT = ['profiling_single_opt_in', 'profiling_double_opt_in'];
   var REVOKE = ['profiling_opt_out', 'profiling_single_opt_in_rejected'];
   // Fields taken from LoyJoy's obj, with the ingest contract's length limits. Never email
@@ -138,14 +139,50 @@
     }
     return out.join('');
   }
+  // ---- consent: each bot's last profiling decision, and the client's last revocation ----
+  function decision(d) {                  // a stored decision, or null
+    return d && (d.profiling === 'granted' || d.profiling === 'denied') && typeof d.at === 'number' && isFinite(d.at)
+      ? d : null;
+  }
+  function later(a, b) {                  // the later decision; on equal times a revocation wins
+    if (!a || !b) return a || b;
+    if (a.at !== b.at) return a.at > b.at ? a : b;
+    return a.profiling === 'denied' ? a : b;
+  }
+  function stampOf(d) {                   // the stamp names the event that made the decision
+    var stamp = { profiling: d.profiling, at: d.at };
+    if (typeof d.evt === 'string' && d.evt) stamp.evt = d.evt.slice(0, 64);
+    return stamp;
+  }
+  function migrateRevocations() {         // listeners before 'revoked' kept denials per bot only
+    var stored = decision(load(REVOKED));
+    var latest = stored;
+    try {
+      for (var i = 0; i < window.localStorage.length; i++) {
+        var name = window.localStorage.key(i) || '';
+        if (name.indexOf(PREFIX + 'consent.') !== 0) continue;
+        var d = decision(load(name.slice(PREFIX.length)));
+        if (d && d.profiling === 'denied') latest = later(latest, d);
+      }
+    } catch (e) { /* storage blocked: nothing stored to migrate */ }
+    if (latest !== stored) save(REVOKED, latest);
+  }
   function consentFor(botId, evt, ts) {
+    // The stamp is the later of this bot's last decision and the client's last revocation
+    // in any bot's chat: an opt-out anywhere covers every bot's later events.
     var key = 'consent.' + botId;
-    if (GRANT.indexOf(evt) >= 0 || REVOKE.indexOf(evt) >= 0) {
-      save(key, { profiling: GRANT.indexOf(evt) >= 0 ? 'granted' : 'denied', at: ts });
+    var granting = GRANT.indexOf(evt) >= 0;
+    if (granting || REVOKE.indexOf(evt) >= 0) {
+      var made = { profiling: granting ? 'granted' : 'denied', at: ts, evt: evt };
+      save(key, made);
+      if (!granting) save(REVOKED, later(decision(load(REVOKED)), made));
     }
-    var stamp = load(key);
-    return stamp && (stamp.profiling === 'granted' || stamp.profiling === 'denied') && typeof stamp.at === 'number'
-      ? { profiling: stamp.profiling, at: stamp.at } : null;
+    var own = decision(load(key));
+    // A grant stored by an older listener names no event, so it grants nothing: it must
+    // not hide a revocation made before it (it is kept only for its own record).
+    if (own && own.profiling === 'granted' && typeof own.evt !== 'string') own = null;
+    var governing = later(own, decision(load(REVOKED)));
+    return governing ? stampOf(governing) : null;
   }
   function withoutFragment(url) {         // fragments can hold tokens (#access_token=...)
     var i = String(url || '').indexOf('#');
@@ -367,6 +404,7 @@
     };
   }
 
+  try { migrateRevocations(); } catch (e) { debug('consent migration failed', e); }
   try {
     window.addEventListener('pagehide', function () { eachSender('beacon'); });
     document.addEventListener('visibilitychange', function () {

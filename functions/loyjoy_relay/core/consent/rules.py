@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -26,6 +27,11 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from loyjoy_relay.core.catalogue import ConsentAction, lookup, profiling_events
+from loyjoy_relay.core.consent.urls import (
+    DEFAULT_ANONYMIZED_URL_PARAMS,
+    IDENTIFYING_PARAMS,
+    pattern_matches,
+)
 
 State = Literal["granted", "denied"]
 Action = Literal["forward", "anonymize", "drop"]
@@ -84,10 +90,38 @@ def _not_an_opt_in(name: str) -> str:
     return name
 
 
+_URL_PARAM_PATTERN = re.compile(r"^[A-Za-z0-9_.\-\[\]]{0,64}\*?$")
+
+
+def _url_param_pattern(pattern: str) -> str:
+    if not pattern or not _URL_PARAM_PATTERN.match(pattern):
+        raise PydanticCustomError(
+            "url_param_pattern",
+            "'{pattern}' is not a query parameter name, nor a prefix ending in * (like utm_*)",
+            {"pattern": pattern},
+        )
+    return pattern
+
+
+def _keeps_no_identifier(pattern: str) -> str:
+    matched = sorted(name for name in IDENTIFYING_PARAMS if pattern_matches(pattern, name))
+    if matched or pattern_matches(pattern, "_ga_x") or pattern.lower().startswith("_ga_"):
+        raise PydanticCustomError(
+            "identifying_url_param",
+            "'{pattern}' would keep identifying URL parameters ({names}) in anonymized events",
+            {"pattern": pattern, "names": ", ".join(matched[:5]) or "_ga_<stream>"},
+        )
+    return pattern
+
+
 EventName = Annotated[str, AfterValidator(_known_event)]
 GrantName = Annotated[str, AfterValidator(_known_event), AfterValidator(_profiling_opt_in)]
 RevokeName = Annotated[str, AfterValidator(_known_event), AfterValidator(_not_an_opt_in)]
 CustomName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,39}$")]
+# A query parameter name, or a prefix ending in "*" (``utm_*``).
+UrlParamPattern = Annotated[
+    str, AfterValidator(_url_param_pattern), AfterValidator(_keeps_no_identifier)
+]
 
 
 class Ga4Consent(BaseModel):
@@ -112,6 +146,9 @@ class _Policy(BaseModel):
     anonymous_always: list[EventName] = Field(default_factory=list)
     never: list[EventName] = Field(default_factory=list)
     ga4_consent: Ga4Consent = Field(default_factory=Ga4Consent)
+    anonymized_url_params: list[UrlParamPattern] = Field(
+        default_factory=lambda: list(DEFAULT_ANONYMIZED_URL_PARAMS)
+    )
 
     @field_validator("revoke")
     @classmethod
@@ -139,6 +176,7 @@ class BotOverride(BaseModel):
     anonymous_always: list[EventName] | None = None
     never: list[EventName] | None = None
     ga4_consent: Ga4Consent | None = None
+    anonymized_url_params: list[UrlParamPattern] | None = None
 
     @field_validator("*", mode="before")
     @classmethod
@@ -163,6 +201,7 @@ class BotPolicy:
     never: frozenset[str]
     ad_user_data: Signal
     ad_personalization: Signal
+    anonymized_url_params: tuple[str, ...] = DEFAULT_ANONYMIZED_URL_PARAMS
 
 
 class ConsentRules(_Policy):
@@ -234,6 +273,7 @@ class ConsentRules(_Policy):
             never=frozenset(fields["never"]),
             ad_user_data=consent.ad_user_data,
             ad_personalization=consent.ad_personalization,
+            anonymized_url_params=tuple(fields["anonymized_url_params"]),
         )
 
     @functools.cached_property
