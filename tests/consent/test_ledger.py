@@ -197,3 +197,20 @@ def test_unreachable_firestore_raises_store_unavailable_quickly(
             call()
         assert time.monotonic() - started < 1.5 + 2
     client.close()
+
+
+def test_only_a_decision_extends_how_long_the_history_is_kept(
+    firestore_client: firestore.Client,
+) -> None:
+    """Claims and settled events leave ``expire_at`` alone; a new decision moves it, so a
+    grant is never kept longer because its visitor keeps chatting."""
+    ledger, client = FirestoreConsentLedger(firestore_client), new_client()
+    reference = firestore_client.collection(COLLECTION).document(document_id(client))
+    ledger.record(client, [rec(10, "grant")])
+    first = reference.get().to_dict()["expire_at"]  # type: ignore[index]
+    seen = ledger.load(client)
+    assert ledger.claim(client, seen, records=[], event_ids=["e-1"], owner="m", now_ms=1)
+    ledger.settle(client, ledger.load(client), done=["e-1"], released=[], now_ms=2)
+    assert reference.get().to_dict()["expire_at"] == first  # type: ignore[index]
+    ledger.record(client, [rec(20, "revoke")])
+    assert reference.get().to_dict()["expire_at"] > first  # type: ignore[index]

@@ -25,7 +25,10 @@ lock or outlives its deadline:
   event claimed. A precondition fails at once and holds nothing: no delivery ever waits
   on another's lock.
 * **Completion** (settled ids, released claims and the trimming of old entries) is one
-  unconditional merge after GA4 answered.
+  unconditional update after GA4 answered.
+* ``expire_at`` (the TTL policy's field) moves only when a decision is written or the
+  document is created: claims and settled ids never extend how long a visitor's
+  decisions are kept (13 months after the last one, docs/consent.md).
 
 Per message that sends anything: 1 read and 2 writes (claim, completion), whatever the
 number of events; a message whose events are all dropped or already sent: 1 read, and 1
@@ -76,7 +79,12 @@ def document_id(client_id: str) -> str:
 
 
 class _Changes:
-    """Field changes of one write, as nested data (create, merge) or field paths (update)."""
+    """Field changes of one write, as nested data (create, merge) or field paths (update).
+
+    ``expire_at`` moves (the document's 13 months start again) only when a decision is
+    written, or when the document is created: claims and settled ids never extend how
+    long a visitor's decisions are kept.
+    """
 
     def __init__(self) -> None:
         self.entries: list[tuple[str, str, Any]] = []
@@ -89,8 +97,17 @@ class _Changes:
         for key in keys:
             self.entries.append((field, key, firestore.DELETE_FIELD))
 
+    def _stamps(self, for_create: bool) -> dict[str, Any]:
+        decided = any(
+            field == "decisions" and value is not firestore.DELETE_FIELD
+            for field, _, value in self.entries
+        )
+        if not (decided or for_create):
+            return {}
+        return {"updated_at": self.now, "expire_at": self.now + RETENTION}
+
     def nested(self, *, for_create: bool = False) -> dict[str, Any]:
-        data: dict[str, Any] = {"updated_at": self.now, "expire_at": self.now + RETENTION}
+        data = self._stamps(for_create)
         for field, key, value in self.entries:
             if for_create and value is firestore.DELETE_FIELD:
                 continue
@@ -98,7 +115,7 @@ class _Changes:
         return data
 
     def paths(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"updated_at": self.now, "expire_at": self.now + RETENTION}
+        data = self._stamps(False)
         for field, key, value in self.entries:
             data[FieldPath(field, key).to_api_repr()] = value
         return data
@@ -212,8 +229,10 @@ class FirestoreConsentLedger:
             "done", [i for i in done_to_drop(seen, len(fresh), now_ms) if i not in fresh]
         )
         with store_call("consent ledger", "be updated"):
-            self._document(client_id).set(
-                changes.nested(), merge=True, retry=self._retry, timeout=self._timeout
+            # update, not a merge: a document the TTL policy removed meanwhile is not
+            # brought back without its expire_at (NotFound: logged by the relay)
+            self._document(client_id).update(
+                changes.paths(), retry=self._retry, timeout=self._timeout
             )
 
     def close(self) -> None:
