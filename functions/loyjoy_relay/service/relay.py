@@ -21,14 +21,14 @@ GA4 429/5xx or no answer, Pub/Sub, a contended ledger, the time budget): what is
 released first, so the redelivery sends it. Everything else is permanent and is
 dead-lettered with its reason: an undecodable message, events GA4 refuses, and any defect
 of the relay itself (an exception it does not expect while planning one event parks that
-event; anywhere else, the message), so no message Pub/Sub could ever deliver loops until
-its delivery attempts run out while it holds back nothing else.
+event; anywhere else, the message), so no message loops until its delivery attempts run
+out, holding back its valid events.
 
-**A message's handling is bounded** (:data:`CLAIM_WINDOW_S`, :data:`SEND_WINDOW_S`, each
-store call's deadline, the sender's timeouts): it ends within about 50 s, inside the
-subscription's 60 s ack deadline, so Pub/Sub never hands the same message to a second
-attempt while the first still runs (which is why a redelivery may take over its own
-message's claims at once).
+**A message's handling is bounded** (the windows of :mod:`.claiming`, each store call's
+deadline, the sender's timeouts): it ends within about 50 s, inside the subscription's
+60 s ack deadline, so Pub/Sub never hands the same message to a second attempt while the
+first still runs (which is why a redelivery may take over its own message's claims at
+once).
 
 **Exactly once in effect**, with two windows that cannot be closed, each adding at most one
 copy of the events concerned: the relay dies (or Firestore and GA4 fail together) after
@@ -43,24 +43,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-import random
 import time
-import traceback
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from loyjoy_relay.adapters.dead_letters import DeadLetters
 from loyjoy_relay.adapters.ga4_sender import Ga4Sender
 from loyjoy_relay.adapters.logs import JsonLogger, LogMessage
-from loyjoy_relay.adapters.ports import ClientState, ConsentLedger, Triage
-from loyjoy_relay.core.consent.history import ConsentRecord, merge_history
+from loyjoy_relay.adapters.ports import ConsentLedger
 from loyjoy_relay.core.consent.privacy import ClientIdSource
 from loyjoy_relay.core.events import ClientBatch, RelayedEvent
-from loyjoy_relay.core.planner import Plan, Planner, Unsendable
+from loyjoy_relay.core.planner import Plan, Planner
 from loyjoy_relay.core.pseudonyms import Pseudonyms
 from loyjoy_relay.errors import (
     DeliveryUncertain,
@@ -69,12 +65,15 @@ from loyjoy_relay.errors import (
     StoreUnavailable,
     UndecodableMessage,
 )
+from loyjoy_relay.service.claiming import (
+    SEND_WINDOW_S,
+    Delivery,
+    claim_and_plan,
+    defect_reason,
+    where,
+)
 
 SecretLookup = Callable[[Any], str]
-
-CLAIM_WINDOW_S = 10.0  # no read-and-claim round starts later than this into a message
-CLAIM_ROUNDS = 12  # read-and-claim rounds against a contended ledger, then retry later
-SEND_WINDOW_S = 30.0  # no GA4 request (or retry of one) starts later than this
 
 
 def wall_clock_ms() -> int:
@@ -94,23 +93,6 @@ class MessageReport:
     dead_lettered: int = 0
     requests: int = 0
     drop_reasons: Counter[str] = field(default_factory=Counter)
-
-
-@dataclass
-class _Delivery:
-    """One attempt at one message, and how far it got."""
-
-    batch: ClientBatch
-    owner: str
-    replay: bool
-    started: float = field(default_factory=time.monotonic)
-    seen: ClientState | None = None
-    claimed: list[str] = field(default_factory=list)
-    sent: list[str] = field(default_factory=list)
-
-    def unsent(self) -> list[str]:
-        sent = set(self.sent)
-        return [event_id for event_id in self.claimed if event_id not in sent]
 
 
 @dataclass
@@ -163,7 +145,7 @@ class RelayService:
         except UndecodableMessage as error:
             self._park_raw(raw, error.reason)
             return MessageReport(dead_lettered=1)
-        delivery = _Delivery(batch, message_id or f"call:{uuid.uuid4()}", replay)
+        delivery = Delivery(batch, message_id or f"call:{uuid.uuid4()}", replay)
         try:
             report = self._relay(delivery)
         except RetryableError:
@@ -187,9 +169,16 @@ class RelayService:
         )
         return report
 
-    def _relay(self, delivery: _Delivery) -> MessageReport:
+    def _relay(self, delivery: Delivery) -> MessageReport:
         report = MessageReport()
-        triage, plan = self._claim(delivery)
+        triage, plan = claim_and_plan(
+            delivery,
+            ledger=self.ledger,
+            planner=self.planner,
+            clock_ms=self.clock_ms,
+            new_client_id=self.new_client_id,
+            logger=self.logger,
+        )
         report.duplicates = len(triage.done)
         report.in_flight = len(triage.in_flight)
         self._audit(delivery.batch, plan, report)
@@ -210,73 +199,6 @@ class RelayService:
                 "whose lease has not run out"
             )
         return report
-
-    def _claim(self, delivery: _Delivery) -> tuple[Triage, Plan]:
-        """Read, plan and claim, until one conditional write succeeds."""
-        batch = delivery.batch
-        events = list({event.event_id: event for event in batch.events}.values())
-        records = self.planner.consent_records(events)
-        rng = random.Random()  # noqa: S311 -- backoff jitter, not security
-        for round_ in range(CLAIM_ROUNDS):
-            if round_ and time.monotonic() - delivery.started > CLAIM_WINDOW_S:
-                break
-            seen = self.ledger.load(batch.client_id)
-            now = self.clock_ms()
-            triage = seen.triage(
-                [event.event_id for event in events],
-                owner=delivery.owner,
-                now_ms=now,
-                replay=delivery.replay,
-            )
-            history = merge_history(seen.history, records, limit=None)
-            candidates = [event for event in events if event.event_id in triage.claimable]
-            plan = self._plan(candidates, history, now)
-            to_claim = [event_id for request in plan.requests for event_id in request.event_ids]
-            if self.ledger.claim(
-                batch.client_id,
-                seen,
-                records=records,
-                event_ids=to_claim,
-                owner=delivery.owner,
-                now_ms=now,
-            ):
-                delivery.seen, delivery.claimed = seen, to_claim
-                return triage, plan
-            time.sleep(rng.uniform(0, 0.02 * (round_ + 1)))  # back off from the other writer
-        raise StoreUnavailable(
-            "consent ledger kept changing while this message claimed its events; retry later"
-        )
-
-    def _plan(
-        self, events: Sequence[RelayedEvent], history: Sequence[ConsentRecord], now_ms: int
-    ) -> Plan:
-        """The planner's plan; an event it cannot plan (a defect) is set aside, not the rest."""
-        try:
-            return self.planner.plan(
-                events, history, now_ms=now_ms, new_client_id=self.new_client_id
-            )
-        except Exception:  # noqa: S110 -- the events at fault are found and parked below
-            pass
-        plannable: list[RelayedEvent] = []
-        defects: list[Unsendable] = []
-        for event in events:
-            try:
-                self.planner.plan([event], history, now_ms=now_ms, new_client_id=lambda: "0.0")
-            except Exception as error:  # this event's defect, parked below
-                defects.append(Unsendable(event.event_id, _defect_reason("planning", error)))
-                self.logger.error(
-                    LogMessage.RELAY_DEFECT,
-                    stage="planning",
-                    event_ids=[event.event_id],
-                    error=type(error).__name__,
-                    where=_where(error),
-                )
-            else:
-                plannable.append(event)
-        plan = self.planner.plan(
-            plannable, history, now_ms=now_ms, new_client_id=self.new_client_id
-        )
-        return Plan(plan.outcomes, plan.requests, (*plan.unsendable, *defects))
 
     def _audit(self, batch: ClientBatch, plan: Plan, report: MessageReport) -> None:
         client = self.pseudonyms.for_logs(batch.client_id)
@@ -305,9 +227,7 @@ class RelayService:
             else:
                 report.anonymized += 1
 
-    def _send(
-        self, delivery: _Delivery, plan: Plan, report: MessageReport
-    ) -> list[tuple[str, str]]:
+    def _send(self, delivery: Delivery, plan: Plan, report: MessageReport) -> list[tuple[str, str]]:
         """Send every planned request; return (event id, reason) GA4 refused for good."""
         refused: list[tuple[str, str]] = []
         deadline = delivery.started + SEND_WINDOW_S
@@ -336,7 +256,7 @@ class RelayService:
             )
         return refused
 
-    def _settle(self, delivery: _Delivery, *, done: list[str], released: list[str]) -> None:
+    def _settle(self, delivery: Delivery, *, done: list[str], released: list[str]) -> None:
         """Record what became of the claimed events; a failure is logged, not raised.
 
         Not raised: the events were delivered (or are being retried or parked anyway), and
@@ -375,7 +295,7 @@ class RelayService:
         self.dead_letters.park_raw(raw, reason)
         self.logger.error(LogMessage.DEAD_LETTERED, reason=reason, event_ids=[], bytes=len(raw))
 
-    def _park_defect(self, raw: bytes, delivery: _Delivery, error: Exception) -> MessageReport:
+    def _park_defect(self, raw: bytes, delivery: Delivery, error: Exception) -> MessageReport:
         """A defect outside planning: record what was sent, park the whole message as it
         came (its sent events are settled, so a replay skips them) and acknowledge it."""
         ids = [event.event_id for event in delivery.batch.events]
@@ -384,27 +304,11 @@ class RelayService:
             stage="message",
             event_ids=ids,
             error=type(error).__name__,
-            where=_where(error),
+            where=where(error),
         )
         self._settle(delivery, done=delivery.sent, released=delivery.unsent())
-        self._park_raw(raw, _defect_reason("relaying this message", error))
+        self._park_raw(raw, defect_reason("relaying this message", error))
         settled = set(delivery.sent)
         return MessageReport(
             requests=0, dead_lettered=sum(1 for i in dict.fromkeys(ids) if i not in settled)
         )
-
-
-def _defect_reason(stage: str, error: BaseException) -> str:
-    """A dead letter's reason for a defect: its kind and place, never its message (which
-    could quote the event's data)."""
-    return (
-        f"relay defect while {stage}: {type(error).__name__} at {_where(error)}; replay after a fix"
-    )
-
-
-def _where(error: BaseException) -> str:
-    frames = traceback.extract_tb(error.__traceback__)
-    if not frames:
-        return "unknown"
-    last = frames[-1]
-    return f"{Path(last.filename).name}:{last.lineno}"
