@@ -87,23 +87,20 @@ class FunctionUse:
 class RelayStoreUse:
     """Firestore documents the relay touches per message of ``n`` events.
 
-    Counted from the relay's code path (relay_service.py, dedup.py, firestore_ledger.py):
-    1 consent-ledger read (inside its transaction when the message brings a new
-    decision, which then writes the ledger once); the dedup claim reads the n event
-    documents once plainly (its fast path for redeliveries) and once in its transaction,
-    then writes n claims; n completion writes; and the n dedup records' TTL deletes.
+    Counted from the relay's code path (service/relay.py, adapters/firestore_ledger.py):
+    one read of the client's ledger document; one write that claims the events to send
+    (carrying the message's new consent decisions), and one that settles them after GA4
+    answered, whatever ``n``. A message with nothing to send writes at most once (only a
+    decision the ledger did not know); the model assumes every message sends. TTL deletes
+    are per client document, once in its life: not counted per message.
     """
 
-    ledger_reads: int = 1
-    consent_event_share: float = 0.05  # one consent decision in about 20 chat events
-    ttl_deletes: bool = True
+    reads: int = 1
+    writes: int = 2
 
     def per_message(self, n: int) -> tuple[float, float, float]:
         """(reads, writes, deletes) for a message of ``n`` events."""
-        ledger_writes = min(1.0, n * self.consent_event_share)
-        reads = self.ledger_reads + 2 * n
-        writes = 2 * n + ledger_writes
-        return float(reads), writes, float(n if self.ttl_deletes else 0)
+        return float(self.reads), float(self.writes), 0.0
 
 
 # The relay's CPU and wall time per message are assumed until bench/relay_bench.py

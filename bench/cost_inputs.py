@@ -69,8 +69,8 @@ def figures(
             else "ASSUMED until the relay bench is wired (3 ms CPU + "
             "0.5 ms per event, 60 ms wall per message)."
         )
-        + " Firestore per message of n events (counted from the code): 1 + 2n reads, "
-        "2n (+ ledger) writes, n TTL deletes. sGTM: 1 vCPU / 0.5 GiB instances, CPU always "
+        + " Firestore per message of n events (counted from the code): 1 read and 2 "
+        "writes, whatever n. sGTM: 1 vCPU / 0.5 GiB instances, CPU always "
         "allocated, min 2, 17.5 req/s each at 3x the average rate. Egress to GA4 is not priced."
     )
     return {

@@ -1,7 +1,7 @@
 """The shipped relay as the bench's in-process ``process(message_data)`` callable.
 
 Built exactly as the deployed function builds it (``create_relay_service``: Firestore
-ledger and dedup, Pub/Sub dead letters, the real GA4 sender), from the variables
+client ledger, Pub/Sub dead letters, the real GA4 sender), from the variables
 ``bench.relay_hooks.RelayEnvironment`` sets: the emulators, and a GA4 stand-in running in
 another process so that its CPU is not counted as the relay's.
 """

@@ -198,6 +198,18 @@ class Tab:
         """Make the LoyJoy stand-in fire ``evt`` through the configured listeners."""
         self.page.evaluate("([evt, fields]) => LoyJoy.fire(evt, fields)", [evt, fields or {}])
 
+    def wait_until_sent(self, endpoint: str) -> None:
+        """Wait until the listener holds nothing for ``endpoint``, queued or in flight (a
+        page left while a fetch is in flight hands its events to the beacon as well, and
+        ingest publishes that second copy: a test that counts copies waits first)."""
+        from tests.support.net import wait_until
+
+        wait_until(
+            lambda: not self.storage().get(f"queue:{endpoint}"),
+            timeout=30,
+            what="the listener's queue to be sent and answered",
+        )
+
     def storage(self) -> dict[str, Any]:
         """The listener's localStorage entries, decoded."""
         raw = self.page.evaluate(

@@ -317,6 +317,16 @@ def test_firestore_collections_have_ttl_on_expire_at(terraform: TerraformConfig)
     assert "ttl_config" in field
 
 
+def test_the_ledger_maps_are_not_indexed(terraform: TerraformConfig) -> None:
+    """The client ledger's maps (decisions, claims, done) are exempt from indexing."""
+    field = terraform.resource("google_firestore_field.ledger_maps_unindexed")
+    fields = re.findall(r"[a-z_]+", value(field, "for_each").removeprefix("${toset"))
+    assert sorted(fields) == ["claims", "decisions", "done"]
+    assert value(field, "collection") == "consent_ledger"
+    assert "index_config" in field
+    assert "ttl_config" not in field
+
+
 def test_every_variable_is_typed_described_and_required_ones_validated(
     terraform: TerraformConfig,
 ) -> None:

@@ -28,6 +28,7 @@ class LogMessage:
     GA4_REQUEST_SENT: Final = "ga4 request sent"
     DEAD_LETTERED: Final = "dead-lettered"
     DEDUP_NOT_RECORDED: Final = "dedup completion not recorded"
+    RELAY_DEFECT: Final = "relay defect"
 
     @classmethod
     def all(cls) -> frozenset[str]:

@@ -8,9 +8,10 @@ so ``email`` and ``token`` that LoyJoy puts on some events never go further.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -312,7 +313,7 @@ def _validate_event(
     if not isinstance(raw, dict):
         return "event must be a JSON object"
     try:
-        event = LoyJoyEvent.model_validate(raw)
+        event = LoyJoyEvent.model_validate(repaired(raw))
     except ValidationError as error:
         return _first_errors(error)
     if lookup(event.evt, custom_names) is None:
@@ -338,6 +339,53 @@ def _validate_event(
             "received_at": received_at,
         }
     )
+
+
+# What a browser may send that is not quite valid, repaired instead of refusing the event.
+# Free text a page or a chat supplies: a lone UTF-16 surrogate (a string cut inside an
+# emoji, which JSON carries as a "\ud83d" escape) becomes U+FFFD, and a value over the
+# contract's length is cut to it (by code points, as GA4 counts). Optional values that name
+# something cannot be repaired into the same name: such a value is left out. An empty
+# optional value is left out too. Required fields (evt, bot_id, client_id, event_id, ts)
+# are never repaired: an event with a bad one is refused.
+REPAIRED_TEXT_FIELDS = (
+    "process_name",
+    "sub_process_name",
+    "label",
+    "url",
+    "page_location",
+    "page_title",
+    "page_referrer",
+)
+DROPPED_WHEN_INVALID = ("process_id", "sub_process_id", "session_id", "user_id", "language")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _max_length(name: str) -> int:
+    """The contract's length limit of an optional text field, read from the event model."""
+    for option in get_args(LoyJoyEvent.model_fields[name].annotation):
+        for constraint in getattr(option, "__metadata__", ()):
+            if isinstance(constraint, StringConstraints) and constraint.max_length:
+                return constraint.max_length
+    raise LookupError(f"{name} has no length limit")
+
+
+def repaired(raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` with its optional text fields repaired or left out (see above); other fields,
+    and values that are not text (refused by the model as they are), untouched."""
+    fixed = dict(raw)
+    for name in (*REPAIRED_TEXT_FIELDS, *DROPPED_WHEN_INVALID):
+        value = fixed.get(name)
+        if not isinstance(value, str):
+            continue
+        limit = _max_length(name)
+        if not value:
+            del fixed[name]
+        elif name in REPAIRED_TEXT_FIELDS:
+            fixed[name] = _LONE_SURROGATE.sub("\ufffd", value)[:limit]
+        elif len(value) > limit or _LONE_SURROGATE.search(value):
+            del fixed[name]
+    return fixed
 
 
 def events_for_explain(lines: Iterable[str]) -> list[LoyJoyEvent]:
