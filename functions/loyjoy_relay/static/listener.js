@@ -385,13 +385,15 @@
       this.inflight = [];
       this.failures += 1;
       var wait = Math.min(MAX_BACKOFF_MS, 1000 * Math.pow(2, this.failures - 1));
+      wait = Math.round(wait * (0.8 + 0.4 * (randomInt() / 4294967296)));
       // Over a rate limit (429) ingest is up and says when to come back: wait at least that
-      // long, and keep trying on this page however often it happens (nothing is dropped).
+      // long (the jitter above never shortens it), and keep trying on this page however
+      // often it happens (nothing is dropped).
       wait = Math.max(wait, Math.min(MAX_RETRY_AFTER_MS, notBefore || 0));
       if (this.timer !== null) { clearTimeout(this.timer); this.timer = null; }
       if (this.failures < MAX_ATTEMPTS || status === 429) {
         debug('status ' + status + ', retrying in ' + wait + ' ms');
-        this.schedule(Math.round(wait * (0.8 + 0.4 * (randomInt() / 4294967296))));
+        this.schedule(wait);
       } else {
         debug('status ' + status + ', giving up on this page; kept for the next page load');
       }
