@@ -87,10 +87,7 @@ class IngestService:
             status = 403 if refused_bots_only else 400
             message = "no event from an allowed bot" if refused_bots_only else "no valid event"
             return _json(status, {"error": message, "accepted": 0, "rejected": rejected}), parsed
-        messages = []
-        for batch in parsed.batches:
-            data, attributes = batch.to_message()
-            messages.append(OutgoingMessage(data, attributes, ordering_key=batch.client_id))
+        messages = [OutgoingMessage(*batch.to_message()) for batch in parsed.batches]
         try:
             self.publisher.publish_all(messages)
         except PublishError as error:
