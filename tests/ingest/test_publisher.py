@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
+import grpc
 import pytest
 from loyjoy_relay.adapters.ports import OutgoingMessage
 from loyjoy_relay.adapters.pubsub import PubSubPublisher
@@ -147,3 +148,39 @@ def test_nothing_to_publish_sends_nothing(publisher: PubSubPublisher) -> None:
     publisher.publish_rpc = calls.append  # type: ignore[assignment,method-assign]
     assert publisher.publish_all([]) == []
     assert calls == []
+
+
+class _Status(grpc.RpcError):
+    """A failed call as grpc raises it: an RpcError that tells its status code."""
+
+    def __init__(self, code: grpc.StatusCode) -> None:
+        self._code = code
+
+    def code(self) -> grpc.StatusCode:
+        return self._code
+
+
+def test_transient_statuses_are_retried_within_the_deadline(publisher: PubSubPublisher) -> None:
+    """UNAVAILABLE twice, then an answer: the caller gets the ids; NOT_FOUND fails at once."""
+    calls: list[float] = []
+    answers: list[Exception | list[str]] = [
+        _Status(grpc.StatusCode.UNAVAILABLE),
+        _Status(grpc.StatusCode.UNAVAILABLE),
+        ["m-1"],
+        _Status(grpc.StatusCode.NOT_FOUND),
+    ]
+
+    def rpc(request: object, *, timeout: float, metadata: object) -> object:
+        calls.append(timeout)
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return type("Response", (), {"message_ids": answer})()
+
+    publisher._rpc = rpc  # type: ignore[assignment]
+    assert publisher.publish_all(_request(0, parts=1)) == ["m-1"]
+    assert len(calls) == 3
+    assert all(0 < timeout <= publisher.deadline for timeout in calls)
+    with pytest.raises(PublishError, match="NOT_FOUND"):
+        publisher.publish_all(_request(1, parts=1))
+    assert len(calls) == 4

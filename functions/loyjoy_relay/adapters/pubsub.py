@@ -8,11 +8,14 @@ the relay's deduplication absorbs any message that did get through twice).
 
 from __future__ import annotations
 
-import functools
+import random
 import threading
+import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
 
 from loyjoy_relay.adapters.ports import OutgoingMessage
 from loyjoy_relay.errors import PublishError
@@ -24,6 +27,19 @@ PUBLISH_DEADLINE_SECONDS = 5.0
 # with room for the request's own framing.
 MAX_MESSAGES_PER_RPC = 1000
 MAX_BYTES_PER_RPC = 9 * 1024 * 1024
+RETRY_FIRST_DELAY_SECONDS = 0.05
+RETRY_MAX_DELAY_SECONDS = 1.0
+# The codes google-cloud-pubsub itself retries Publish on (its generated transport's
+# default), by name so that this module does not import grpc before it is needed.
+_RETRIED_NAMES = (
+    "ABORTED",
+    "CANCELLED",
+    "DEADLINE_EXCEEDED",
+    "INTERNAL",
+    "RESOURCE_EXHAUSTED",
+    "UNAVAILABLE",
+    "UNKNOWN",
+)
 
 
 @dataclass(eq=False)
@@ -73,19 +89,28 @@ class PubSubPublisher:
         max_messages: int = MAX_MESSAGES_PER_RPC,
         max_bytes: int = MAX_BYTES_PER_RPC,
     ):
-        from google.api_core.retry import Retry
         from google.cloud import pubsub_v1  # type: ignore[attr-defined]
-        from google.pubsub_v1.services.publisher import PublisherClient as GeneratedClient
+        from google.pubsub_v1.types import PublishRequest, PublishResponse, PubsubMessage
 
         client = pubsub_v1.PublisherClient()
-        # The library's client overrides ``publish`` with its batching one; its base class,
-        # the generated client, has the plain RPC (same channel, credentials, emulator).
-        self._rpc = functools.partial(GeneratedClient.publish, client)
+        self.topic_path: str = client.topic_path(project, topic)
+        # The Publish RPC on the client's own channel (its endpoint, credentials and the
+        # emulator), with the protobuf classes under the generated types. The generated
+        # method wraps every call in api_core's retry, timeout and error-mapping layers
+        # and converts every message through proto-plus; under load that cost as much CPU
+        # as the RPC itself (bench/README.md), so the retry is the few lines of _call.
+        self._rpc = client.transport.grpc_channel.unary_unary(
+            "/google.pubsub.v1.Publisher/Publish",
+            request_serializer=PublishRequest.pb().SerializeToString,
+            response_deserializer=PublishResponse.pb().FromString,
+        )
+        self._request = PublishRequest.pb()
+        self._message = PubsubMessage.pb()
+        # The routing header the generated method sends (the topic, URL-encoded).
+        self._metadata = (("x-goog-request-params", "topic=" + quote(self.topic_path, safe="/")),)
         self._deadline = deadline
-        self._retry = Retry(initial=0.05, maximum=1.0, multiplier=2.0, timeout=deadline)
         self._max_messages = max_messages
         self._max_bytes = max_bytes
-        self.topic_path: str = client.topic_path(project, topic)
         self._lock = threading.Lock()
         self._queue: deque[_Waiting] = deque()
         self._sending = False
@@ -178,17 +203,39 @@ class PubSubPublisher:
 
     def publish_rpc(self, messages: Sequence[OutgoingMessage]) -> list[str]:
         """One Publish RPC for ``messages``; their ids in order, or PublishError."""
-        from google.pubsub_v1.types import PubsubMessage
-
-        request = [
-            PubsubMessage(data=message.data, attributes=message.attributes) for message in messages
-        ]
+        request = self._request(
+            topic=self.topic_path,
+            messages=[self._message(data=m.data, attributes=m.attributes) for m in messages],
+        )
         try:
-            response = self._rpc(
-                topic=self.topic_path, messages=request, retry=self._retry, timeout=self._deadline
-            )
+            response = self._call(request)
         except Exception as error:  # any failure means "not durable": the client retries
             raise PublishError(
-                f"Pub/Sub did not accept the message: {type(error).__name__}"
+                f"Pub/Sub did not accept the message: {_status_name(error)}"
             ) from None
-        return [str(message_id) for message_id in response.message_ids]
+        return list(response.message_ids)
+
+    def _call(self, request: Any) -> Any:
+        """The RPC, retried on the codes the library retries Publish on, within the deadline."""
+        import grpc
+
+        give_up_at = time.monotonic() + self._deadline
+        delay = RETRY_FIRST_DELAY_SECONDS
+        while True:
+            remaining = give_up_at - time.monotonic()
+            try:
+                return self._rpc(request, timeout=remaining, metadata=self._metadata)
+            except grpc.RpcError as error:
+                wait = random.uniform(0, delay)  # noqa: S311 -- jitter, not security
+                retried = _status_name(error) in _RETRIED_NAMES
+                if not retried or give_up_at - time.monotonic() <= wait:
+                    raise
+            time.sleep(wait)  # backoff before the next attempt
+            delay = min(RETRY_MAX_DELAY_SECONDS, delay * 2)
+
+
+def _status_name(error: Exception) -> str:
+    """The gRPC status (``UNAVAILABLE``, ...) of a failed call, else the error's class."""
+    code = getattr(error, "code", None)
+    status = code() if callable(code) else None
+    return str(getattr(status, "name", None) or type(error).__name__)
