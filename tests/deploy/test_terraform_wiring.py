@@ -339,7 +339,7 @@ def test_outputs_give_urls_and_a_ready_snippet(terraform: TerraformConfig) -> No
 
 def test_log_metrics_cover_each_operational_count(terraform: TerraformConfig) -> None:
     """There is a log-based metric for each count operators watch."""
-    names = set(terraform.locals["event_count_metrics"]) | {"relay_events_dropped"}
+    names = set(terraform.locals["event_count_metrics"])
     assert names == {
         "ingest_events_received",
         "ingest_events_rejected",

@@ -9,6 +9,7 @@ import sys
 from collections import Counter
 
 from loyjoy_relay.devstack.pipeline import EmulatorPipeline
+from loyjoy_relay.service.audit import decisions_in
 
 from tests.e2e.conftest import (
     count_by_name,
@@ -75,7 +76,11 @@ def test_events_reach_ga4_with_the_shipped_consent_rules(pipeline: EmulatorPipel
     assert "session_id" not in load["params"]
     assert load["consent"] == {"ad_user_data": "DENIED", "ad_personalization": "DENIED"}
     wait_until(lambda: len(relay_log_records(pipeline, "relay message")) >= 2, timeout=30)
-    decisions = Counter(r["decision"] for r in relay_log_records(pipeline, "consent decision"))
+    decisions = Counter(
+        decided["decision"]
+        for record in relay_log_records(pipeline, "relay message")
+        for decided in decisions_in(record)
+    )
     assert decisions["drop"] >= 3
 
 

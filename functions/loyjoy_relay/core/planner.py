@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from loyjoy_relay.core.consent.decision import decide, records_from_event
+from loyjoy_relay.core.consent.decision import Rule, decide, records_from_event
 from loyjoy_relay.core.consent.history import ConsentRecord, merge_history
 from loyjoy_relay.core.consent.privacy import ClientIdSource, identity_for, outgoing_event
 from loyjoy_relay.core.consent.rules import Action, ConsentRules, State
@@ -60,6 +60,7 @@ class EventOutcome:
     action: Action
     reason: str
     state: State
+    rule: Rule = "default"
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +153,7 @@ class Planner:
                     decision.action,
                     decision.reason,
                     decision.state,
+                    decision.rule,
                 )
             )
             if decision.action == "drop":

@@ -7,11 +7,12 @@ Per message, in this order:
    ledger that cannot be read raises, so nothing is sent (fail closed) and Pub/Sub retries;
 3. claim the events' ids (dedup): already sent ones are skipped, ones another delivery is
    still working on make this delivery retry later;
-4. plan the claimed events (:mod:`loyjoy_relay.core.planner`: every decision is made there)
-   and log one audit line per decision;
+4. plan the claimed events (:mod:`loyjoy_relay.core.planner`: every decision is made there);
 5. send the plan's requests, marking events sent request by request; a transient failure
    releases what is unsent and raises (Pub/Sub retries); events GA4 refuses for good, and
-   those the plan could not send, are dead-lettered with the reason; the rest still go.
+   those the plan could not send, are dead-lettered with the reason; the rest still go;
+6. log one ``relay message`` line: the counts, and every decision with its event id,
+   reason and rules version (:mod:`loyjoy_relay.service.audit`), also when step 5 raised.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from loyjoy_relay.core.consent.privacy import ClientIdSource
 from loyjoy_relay.core.events import ClientBatch, RelayedEvent
 from loyjoy_relay.core.planner import Plan, Planner
 from loyjoy_relay.errors import Ga4Rejected, RetryableError, StoreUnavailable, UndecodableMessage
+from loyjoy_relay.service.audit import SentRequest, audit_fields
 
 SecretLookup = Callable[[Any], str]
 
@@ -44,7 +46,7 @@ def wall_clock_ms() -> int:
 
 @dataclass
 class MessageReport:
-    """What became of one message's events."""
+    """What became of one message's events (sent counts only what GA4 accepted)."""
 
     forwarded: int = 0
     anonymized: int = 0
@@ -53,6 +55,7 @@ class MessageReport:
     dead_lettered: int = 0
     requests: int = 0
     drop_reasons: Counter[str] = field(default_factory=Counter)
+    sent: list[SentRequest] = field(default_factory=list)
 
 
 @dataclass
@@ -100,28 +103,59 @@ class RelayService:
         plan = self.planner.plan(
             claimed, history, now_ms=self.clock_ms(), new_client_id=self.new_client_id
         )
-        self._audit(batch, plan, report)
-        self._complete(plan.dropped_ids())
-        refused = [(item.event_id, item.reason) for item in plan.unsendable]
+        failure: str | None = None
         try:
-            refused.extend(self._send(plan, report))
+            self._complete(plan.dropped_ids())
+            refused = [(item.event_id, item.reason) for item in plan.unsendable]
+            try:
+                refused.extend(self._send(plan, report))
+            finally:
+                self._park(batch, refused, report)
+        except Exception as error:  # logged below, then raised: Pub/Sub delivers it again
+            failure = str(error) if isinstance(error, RetryableError) else type(error).__name__
+            raise
         finally:
-            self._park(batch, refused, report)
-        self.logger.info(
-            LogMessage.RELAY_MESSAGE,
-            client=pseudonym(batch.client_id),
-            bot_id=batch.bot_id,
-            events=len(batch.events),
-            forwarded=report.forwarded,
-            anonymized=report.anonymized,
-            dropped=report.dropped,
-            duplicates=report.duplicates,
-            dead_lettered=report.dead_lettered,
-            requests=report.requests,
-            drop_reasons=dict(report.drop_reasons),
-            latency_ms=round((time.perf_counter() - started) * 1000, 2),
-        )
+            self._log_message(batch, plan, report, started, failure)
         return report
+
+    def _log_message(
+        self,
+        batch: ClientBatch,
+        plan: Plan,
+        report: MessageReport,
+        started: float,
+        failure: str | None,
+    ) -> None:
+        """The message's one line: counts for the metrics, the decisions for the audit."""
+        action = {outcome.event_id: outcome.action for outcome in plan.outcomes}
+        for request in report.sent:
+            for event_id in request.event_ids:
+                if action[event_id] == "forward":
+                    report.forwarded += 1
+                else:
+                    report.anonymized += 1
+        drops = [outcome for outcome in plan.outcomes if outcome.action == "drop"]
+        report.dropped = len(drops)
+        report.drop_reasons.update(outcome.reason for outcome in drops)
+        fields = {
+            "client": pseudonym(batch.client_id),
+            "rules_version": self.planner.rules.rules_version,
+            "events": len(batch.events),
+            "forwarded": report.forwarded,
+            "anonymized": report.anonymized,
+            "dropped": report.dropped,
+            "duplicates": report.duplicates,
+            "dead_lettered": report.dead_lettered,
+            "requests": report.requests,
+            # One string, not a list: a log-based metric can extract a string field.
+            "drop_rules": ",".join(sorted({outcome.rule for outcome in drops})),
+            "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+            **audit_fields(plan.outcomes, report.sent),
+        }
+        if failure is None:
+            self.logger.info(LogMessage.RELAY_MESSAGE, **fields)
+        else:  # Pub/Sub delivers it again; what was sent or dropped is recorded as done
+            self.logger.warning(LogMessage.RELAY_MESSAGE, retry=failure, **fields)
 
     def _consent_history(self, batch: ClientBatch) -> list[ConsentRecord]:
         records = self.planner.consent_records(batch.events)
@@ -137,33 +171,6 @@ class RelayService:
         report.duplicates = len(claim.already_sent)
         unique = {event.event_id: event for event in batch.events}
         return [event for event_id, event in unique.items() if event_id in claim.claimed]
-
-    def _audit(self, batch: ClientBatch, plan: Plan, report: MessageReport) -> None:
-        client = pseudonym(batch.client_id)
-        rules_version = self.planner.rules.rules_version
-        for outcome in plan.outcomes:
-            self.logger.info(
-                LogMessage.CONSENT_DECISION,
-                event_id=outcome.event_id,
-                client=client,
-                bot_id=outcome.bot_id,
-                evt=outcome.evt,
-                decision=outcome.action,
-                state=outcome.state,
-                reason=outcome.reason,
-                rules_version=rules_version,
-            )
-        unsendable = {item.event_id for item in plan.unsendable}
-        for outcome in plan.outcomes:
-            if outcome.action == "drop":
-                report.dropped += 1
-                report.drop_reasons[outcome.reason] += 1
-            elif outcome.event_id in unsendable:
-                continue
-            elif outcome.action == "forward":
-                report.forwarded += 1
-            else:
-                report.anonymized += 1
 
     def _send(self, plan: Plan, report: MessageReport) -> list[tuple[str, str]]:
         """Send every planned request; return (event id, reason) GA4 refused for good."""
@@ -183,14 +190,8 @@ class RelayService:
                 self.dedup.release([i for p in plan.requests[index:] for i in p.event_ids])
                 raise
             report.requests += 1
+            report.sent.append(SentRequest(delivery.measurement_id, planned.event_ids))
             self._complete(list(planned.event_ids))
-            self.logger.info(
-                LogMessage.GA4_REQUEST_SENT,
-                measurement_id=delivery.measurement_id,
-                events=delivery.events,
-                attempts=delivery.attempts,
-                event_ids=list(planned.event_ids),
-            )
         return refused
 
     def _park(

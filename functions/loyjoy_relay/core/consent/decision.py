@@ -15,10 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from loyjoy_relay.core.consent.history import ConsentRecord, Kind, precedence
 from loyjoy_relay.core.consent.rules import Action, BotPolicy, State
 from loyjoy_relay.core.events import LoyJoyEvent
+
+# What a decision rests on: the ``never`` or ``anonymous_always`` list, or the effective
+# state (``granted``/``denied`` by a decision, or the bot's ``default`` with none). A short
+# fixed set, unlike the reason (which names times): log-based metrics label by it.
+Rule = Literal["never", "anonymous_always", "default", "granted", "denied"]
+NO_DECISION = "no profiling decision at or before the event"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +35,7 @@ class Decision:
     action: Action
     reason: str
     state: State
+    rule: Rule = "default"
 
 
 def records_from_event(policy: BotPolicy, event: LoyJoyEvent) -> list[ConsentRecord]:
@@ -73,7 +81,7 @@ def effective_state(
     if latest is None:
         return (
             policy.default,
-            f"no profiling decision at or before the event: default {policy.default}",
+            f"{NO_DECISION}: default {policy.default}",
         )
     state: State = "granted" if latest.kind == "grant" else "denied"
     return state, f"{state} by the {_describe(latest, event)}"
@@ -88,8 +96,10 @@ def decide(policy: BotPolicy, event: LoyJoyEvent, history: Iterable[ConsentRecor
     """
     state, why = effective_state(policy, event, (*records_from_event(policy, event), *history))
     if event.evt in policy.never:
-        return Decision("drop", f"never: {event.evt} is never sent", state)
+        return Decision("drop", f"never: {event.evt} is never sent", state, "never")
     if event.evt in policy.anonymous_always:
-        return Decision("anonymize", f"anonymous_always: {event.evt} is always anonymized", state)
+        reason = f"anonymous_always: {event.evt} is always anonymized"
+        return Decision("anonymize", reason, state, "anonymous_always")
     action = policy.granted if state == "granted" else policy.denied
-    return Decision(action, f"{why}; {state}: {action}", state)
+    rule: Rule = "default" if why.startswith(NO_DECISION) else state
+    return Decision(action, f"{why}; {state}: {action}", state, rule)
