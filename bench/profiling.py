@@ -18,9 +18,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from loyjoy_relay.devstack.processes import ServerProcess
+
 from bench import load
 from bench.procstat import tree_pids
-from tests.support.processes import ServerProcess
 
 PY_SPY = Path(sys.executable).parent / "py-spy"
 # Layers, checked in order: a sample counts for the first layer any of its frames is in.
