@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -154,3 +155,36 @@ def test_the_same_input_gives_the_same_bytes() -> None:
     first, second = plan(*events), plan(*events)
     assert [r.request.body for r in first.requests] == [r.request.body for r in second.requests]
     assert first.outcomes == second.outcomes
+
+
+def test_a_warning_never_sets_an_event_aside() -> None:
+    """An event GA4 only advises about (generate_lead without value) is sent as planned."""
+    mapping = replace(PLANNER.mapping, renames={"start": "generate_lead"})
+    planner = Planner(PLANNER.rules, mapping, PLANNER.default_property)
+    stamp = granted(NOW - 10_000)
+    lead = event("start", 1000, consent=stamp)
+    result = planner.plan([lead], [], now_ms=NOW, new_client_id=SequentialClientIds())
+    assert result.unsendable == ()
+    [planned] = result.requests
+    assert planned.event_ids == (lead.event_id,)
+    messages = validate_body(
+        planned.request.body, now_micros=NOW * 1000, behavior="ENFORCE_RECOMMENDATIONS"
+    )
+    assert [(m.field_path, m.is_error) for m in messages] == [("events[0].params.value", False)]
+
+
+def test_an_event_missing_a_required_param_is_set_aside_alone() -> None:
+    """A recommended event without a param GA4 requires (a mapping that skipped the load
+    check) is unsendable with the reason; the other events of its request still go."""
+    mapping = replace(PLANNER.mapping, renames={"interaction": "search"})
+    planner = Planner(PLANNER.rules, mapping, PLANNER.default_property)
+    stamp = granted(NOW - 10_000)
+    before, bad, after = (
+        event(e, t, consent=stamp)
+        for e, t in [("start", 3000), ("interaction", 2000), ("end", 1000)]
+    )
+    result = planner.plan([before, bad, after], [], now_ms=NOW, new_client_id=SequentialClientIds())
+    [unsendable] = result.unsendable
+    assert unsendable.event_id == bad.event_id
+    assert "events[1].params.search_term: VALUE_REQUIRED" in unsendable.reason
+    assert [r.event_ids for r in result.requests] == [(before.event_id, after.event_id)]

@@ -149,6 +149,22 @@ def test_uncatalogued_name_breaking_rules_is_rejected_at_map_time(shipped: Ga4Ma
         ("params: {client_id: cid}", "params.client_id"),
         ("params: {bot_id: google_bot}", "params.bot_id"),
         ("params: {bot_id: session_id}", "params.bot_id"),
+        # A recommended event whose required params a chat event cannot carry (events
+        # reference: search_term, transaction_id, items Yes).
+        ("rename: {open: search}", "rename.open"),
+        ("rename: {open: refund}", "rename.open"),
+        ("rename: {open: add_to_cart}", "rename.open"),
+        ("families: [{prefix: nps_survey_score_, event: purchase, param: tax}]", "families[0]"),
+        # Params a chat event cannot fill as GA4 requires: numbers, currency, value, items.
+        ("params: {label: value}", "params.label"),
+        ("params: {label: level}", "params.label"),
+        ("params: {label: currency}", "params.label"),
+        ("params: {label: items}", "params.label"),
+        ("families: [{prefix: nps_survey_score_, event: nps, param: value}]", "families[0].param"),
+        (
+            "families: [{prefix: nps_survey_score_, event: nps, param: success}]",
+            "families[0].param",
+        ),
         ("engagement_time_msec: 0", "engagement_time_msec"),
         ("session_id_fallback: week", "session_id_fallback"),
         ("colour: blue", "colour"),
@@ -181,6 +197,35 @@ def test_custom_names_are_checked_at_load() -> None:
     """Configured custom event names are checked with the catalogue at load time."""
     with pytest.raises(ConfigError, match="first_visit"):
         parse_mapping("", source=SOURCE, custom_names=["first_visit"])
+
+
+def test_custom_name_of_a_recommended_event_needs_its_required_params() -> None:
+    """A site's custom event named like GA4's refund fails at load, naming what it lacks."""
+    with pytest.raises(ConfigError) as caught:
+        parse_mapping("", source=SOURCE, custom_names=["refund"])
+    assert str(caught.value).startswith(f"{SOURCE}: custom event 'refund': ")
+    assert "transaction_id" in str(caught.value)
+    assert parse_mapping("rename: {refund: chat_refund}", source=SOURCE, custom_names=["refund"])
+
+
+def test_recommended_events_a_chat_event_can_fill_are_allowed() -> None:
+    """Renames to recommended events without required params, and a family giving
+    post_score its required score, load and map."""
+    m = mapping(
+        "rename: {open: tutorial_begin, end: generate_lead, start: select_content}\n"
+        "families: [{prefix: nps_survey_score_, event: post_score, param: score, max: 10}]"
+    )
+    assert m.map_event(event(evt="nps_survey_score_7")).params["score"] == 7
+    assert m.event_name("end") == ("generate_lead", {})
+
+
+def test_a_family_number_for_a_text_param_is_sent_as_text() -> None:
+    """A family whose param the events reference types as a string sends the number as text."""
+    m = mapping(
+        "families: [{prefix: nps_survey_score_, event: unlock_achievement,"
+        " param: achievement_id, max: 10}]"
+    )
+    assert m.map_event(event(evt="nps_survey_score_4")).params["achievement_id"] == "4"
 
 
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:

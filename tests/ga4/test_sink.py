@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from loyjoy_relay.core.ga4.validation.report import WARNING_PREFIX
 from loyjoy_relay.devstack.ga4_sink import Ga4Sink
 
 from tests.ga4.conftest import MEASUREMENT_ID, NOW_MICROS, SECRET, valid_body
@@ -130,3 +131,19 @@ def test_sink_runs_as_a_cli_process() -> None:
         assert SECRET not in process.log_text()
     finally:
         process.stop()
+
+
+def test_debug_endpoint_answers_errors_and_warnings_under_enforce(sink: Ga4Sink) -> None:
+    """A body asking for ENFORCE_RECOMMENDATIONS gets GA4's refusals and the warnings."""
+    body = valid_body(validation_behavior="ENFORCE_RECOMMENDATIONS")
+    del body["events"][0]["timestamp_micros"]
+    body["events"][0]["name"] = "add_to_cart"
+    body["events"][0]["params"].update(currency="usd", items=[{"item_id": "SKU_1"}])
+    status, answer, _ = call(sink.url, "POST", "/debug/mp/collect" + QUERY, body)
+    assert status == 200
+    messages = json.loads(answer)["validationMessages"]
+    assert [(m["fieldPath"], m["validationCode"]) for m in messages] == [
+        ("events[0].params.currency", "VALUE_INVALID"),
+        ("events[0].params.value", "VALUE_REQUIRED"),
+    ]
+    assert [m["description"].startswith(WARNING_PREFIX) for m in messages] == [False, True]

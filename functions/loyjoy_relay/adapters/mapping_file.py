@@ -15,7 +15,14 @@ import yaml
 
 from loyjoy_relay.core.catalogue import CATALOGUE
 from loyjoy_relay.core.ga4 import limits
-from loyjoy_relay.core.ga4.mapping import PARAM_FIELDS, Family, Ga4Mapping
+from loyjoy_relay.core.ga4.mapping import (
+    ADDED_PARAMS,
+    PARAM_FIELDS,
+    Family,
+    Ga4Mapping,
+    number_param_problem,
+    text_param_problem,
+)
 from loyjoy_relay.core.ga4.routing import (
     ENV_NAME,
     MEASUREMENT_ID,
@@ -37,7 +44,6 @@ _KEYS = frozenset(
         "properties",
     }
 )
-_ADDED_PARAMS = frozenset({"session_id", "engagement_time_msec"})
 
 
 class _Problems:
@@ -138,13 +144,16 @@ def _family(index: int, entry: Any, problems: _Problems) -> Family:
     problem = limits.param_name_problem(family.param)
     if problem is not None:
         raise problems.fail(f"{key}.param", f"{family.param!r}: {problem[1]}")
+    unfit = number_param_problem(family.param)
+    if unfit is not None:
+        raise problems.fail(f"{key}.param", unfit)
     return family
 
 
 def _params(value: Any, families: tuple[Family, ...], problems: _Problems) -> dict[str, str]:
     if not isinstance(value, dict):
         raise problems.fail("params", "expected event field: GA4 param name pairs")
-    taken = _ADDED_PARAMS | {family.param for family in families}
+    taken = ADDED_PARAMS | {family.param for family in families}
     params = {}
     for field_name, param in value.items():
         key = f"params.{field_name}"
@@ -156,6 +165,9 @@ def _params(value: Any, families: tuple[Family, ...], problems: _Problems) -> di
             raise problems.fail(key, f"{param!r} is not a valid GA4 param name: {problem[1]}")
         if param in taken:
             raise problems.fail(key, f"{param!r} is already set by the relay or a family")
+        unfit = text_param_problem(param)
+        if unfit is not None:
+            raise problems.fail(key, unfit)
         taken |= {param}
         params[str(field_name)] = param
     return params
@@ -197,13 +209,26 @@ def _check_names(mapping: Ga4Mapping, names: Iterable[str], problems: _Problems)
     for evt in names:
         name, _ = mapping.event_name(evt)
         problem = limits.event_name_problem(name)
-        if problem is None:
-            continue
-        if evt in mapping.renames:
-            key = f"rename.{evt}"
-        else:
-            family = next((f for f in mapping.families if f.number(evt) is not None), None)
-            key = "prefix" if family is None else f"families[{mapping.families.index(family)}]"
-        raise problems.fail(
-            key, f"LoyJoy event {evt!r} would be sent as {name!r}: {problem[1]} Rename it."
-        )
+        if problem is not None:
+            raise problems.fail(
+                _key_for(mapping, evt),
+                f"LoyJoy event {evt!r} would be sent as {name!r}: {problem[1]} Rename it.",
+            )
+        missing = mapping.missing_required_params(evt)
+        if missing:
+            raise problems.fail(
+                _key_for(mapping, evt),
+                f"LoyJoy event {evt!r} would be sent as GA4's recommended event {name!r}, "
+                f"which requires {', '.join(missing)} (events reference, {name}); a chat "
+                "event does not carry it, so GA4 would refuse every one. Rename it.",
+            )
+
+
+def _key_for(mapping: Ga4Mapping, evt: str) -> str:
+    """The mapping file's key that decides the GA4 name of ``evt``."""
+    if evt in mapping.renames:
+        return f"rename.{evt}"
+    family = next((f for f in mapping.families if f.number(evt) is not None), None)
+    if family is not None:
+        return f"families[{mapping.families.index(family)}]"
+    return "prefix" if mapping.prefix or evt in CATALOGUE else f"custom event {evt!r}"

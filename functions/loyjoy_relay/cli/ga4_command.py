@@ -18,7 +18,10 @@ def register(subparsers: Any) -> None:
     commands = ga4.add_subparsers(dest="ga4_command", required=True)
 
     validate = commands.add_parser(
-        "validate", help="validate an MP request body as GA4's debug endpoint would"
+        "validate",
+        help="validate an MP request body as GA4's debug endpoint would",
+        description='Print {"validationMessages": [...]}; exit 0 if there is none, 1 '
+        "otherwise (warnings included: the relay sends a body with warnings only).",
     )
     validate.add_argument("file", help="a JSON file with the MP body, or - for stdin")
     validate.add_argument(
@@ -35,7 +38,14 @@ def register(subparsers: Any) -> None:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    """Print the validation messages; exit 0 when there are none, 1 otherwise."""
+    """Print the validation messages; exit 0 when there are none, 1 otherwise.
+
+    A warning (a recommendation GA4 does not enforce; its description starts with
+    "Warning: ") is a message like any other, so a warning-only body exits 1: the contract
+    says 0 only when there is none, and GA4's debug endpoint and Google's Event Builder
+    also call a body with any message not clean. The relay still sends such a body: only
+    errors make the planner set an event aside.
+    """
     try:
         raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     except OSError as error:

@@ -18,7 +18,8 @@ For one client's events and that client's consent history, per event and in orde
 then the events are grouped by destination and identity into MP requests of at most 25
 events and GA4's byte limit, each serialised once and validated strictly
 (ENFORCE_RECOMMENDATIONS); an event that fails validation is set aside with the reason,
-and the rest of its request is still sent.
+and the rest of its request is still sent. Validation warnings (what GA4's documentation
+only recommends) never set anything aside.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from loyjoy_relay.core.ga4.model import Ga4Event, Ga4Identity
 from loyjoy_relay.core.ga4.requests import MeasurementRequest, build_requests
 from loyjoy_relay.core.ga4.routing import Ga4Property
 from loyjoy_relay.core.ga4.validation.body import ValidationMessage, validate_built
+from loyjoy_relay.core.ga4.validation.report import errors
 from loyjoy_relay.errors import Ga4Rejected
 
 # GA4 takes events up to 72 hours old. We stop five minutes short so an event planned now
@@ -220,12 +222,14 @@ def _valid_requests(
 
 
 def _validate(request: MeasurementRequest, now_micros: int) -> list[ValidationMessage]:
-    return validate_built(
+    """The errors strict validation finds in ``request``; warnings do not refuse."""
+    messages = validate_built(
         request.payload,
         size=len(request.body),
         now_micros=now_micros,
         behavior="ENFORCE_RECOMMENDATIONS",
     )
+    return errors(messages)
 
 
 def _faulty_events(
@@ -246,8 +250,10 @@ def _faulty_events(
 def _describe(messages: list[ValidationMessage]) -> str:
     parts = []
     for message in messages[:5]:
-        # The client_id description quotes the raw id; keep identifiers out of reasons.
-        text = "invalid format" if message.field_path == "client_id" else message.description
-        parts.append(f"{message.field_path or 'body'}: {message.validation_code} {text}")
+        # No description quotes client_id, user_id or app_instance_id, so reasons (logged,
+        # dead-lettered) carry no identifier (tests/ga4/test_validation.py checks it).
+        parts.append(
+            f"{message.field_path or 'body'}: {message.validation_code} {message.description}"
+        )
     more = len(messages) - len(parts)
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")

@@ -1,14 +1,16 @@
 """GA4 Measurement Protocol rules: limits, name patterns and reserved names.
 
-Pure data plus two name checks, shared by the mapping (checked at load time) and the
-validator (checked per request). Values come from the MP reference and sending-events
-pages; see ``docs/ga4.md`` for the sources and where they disagree.
+Pure data plus the name checks, shared by the mapping (checked at load time) and the
+validator (checked per request). Each value names its source (as in
+:mod:`~loyjoy_relay.core.ga4.validation.body`); ``docs/ga4.md`` says where sources disagree.
 """
 
 from __future__ import annotations
 
 import re
 
+# sending-events, Limitations (the Event Builder's schemas agree: events.ts, event.ts,
+# custom.ts, userProperties.ts, item.ts).
 MAX_EVENTS_PER_REQUEST = 25
 MAX_PARAMS_PER_EVENT = 25
 MAX_USER_PROPERTIES = 25
@@ -17,7 +19,9 @@ MAX_PARAM_NAME_LENGTH = 40
 MAX_PARAM_VALUE_LENGTH = 100
 MAX_USER_PROPERTY_NAME_LENGTH = 24
 MAX_USER_PROPERTY_VALUE_LENGTH = 36
+# [S7] GA4 event collection limits.
 MAX_USER_ID_LENGTH = 256
+# [S15] Firebase "Measure ecommerce": items beyond 200 are dropped.
 MAX_ITEMS_PER_EVENT = 200
 # The MP pages say 10 custom item params, the ecommerce pages 27: the stricter one wins.
 MAX_CUSTOM_ITEM_PARAMS = 10
@@ -29,13 +33,16 @@ MAX_AGE_MICROS = 72 * 3600 * 1_000_000
 # difference between the sender and the checker.
 MAX_FUTURE_MICROS = 60 * 1_000_000
 
-# Page fields have longer value limits than other params (GA/Firebase help).
+# [S8] Page fields have longer value limits than other params (GA/Firebase help).
 LONG_PARAM_LIMITS = {"page_title": 300, "page_referrer": 420, "page_location": 1000}
-# Values of these params are exempt from the value length limit.
+# sending-events, Limitations: values of these params are exempt from the length limit.
 UNLIMITED_PARAMS = frozenset({"session_id", "session_number"})
 
+# sending-events, Limitations: names start with a letter and hold only letters, digits
+# and underscores (Event Builder event.ts: "^[A-Za-z][A-Za-z0-9_]*$").
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
+# reference, "Reserved event names".
 RESERVED_EVENT_NAMES = frozenset(
     {
         "ad_activeview",
@@ -71,13 +78,17 @@ RESERVED_EVENT_NAMES = frozenset(
         "user_engagement",
     }
 )
-# Allowed for app streams only; a web stream (``client_id``) may not send them.
+# Allowed for app streams only; a web stream (``client_id``) may not send them (events
+# reference: ad_impression "is available only for App streams"; [S4] changelog).
 APP_ONLY_EVENT_NAMES = frozenset({"ad_impression", "in_app_purchase", "screen_view"})
+# reference, reserved prefixes (Event Builder: "^(?!ga_|google_|firebase_)").
 RESERVED_EVENT_PREFIXES = ("_", "firebase_", "ga_", "google_")
 
+# reference, "Reserved parameter names" and prefixes.
 RESERVED_PARAM_NAMES = frozenset({"firebase_conversion"})
 RESERVED_PARAM_PREFIXES = ("_", "firebase_", "ga_", "google_", "gtag.")
 
+# reference and user-properties page, "Reserved user property names" and prefixes.
 RESERVED_USER_PROPERTY_NAMES = frozenset(
     {
         "first_open_time",
@@ -89,6 +100,7 @@ RESERVED_USER_PROPERTY_NAMES = frozenset(
 )
 RESERVED_USER_PROPERTY_PREFIXES = ("_", "firebase_", "ga_", "google_")
 
+# events#purchase_item: the item parameters GA4 defines (custom ones count to the 10).
 STANDARD_ITEM_PARAMS = frozenset(
     {
         "item_id",
@@ -169,13 +181,7 @@ def user_property_name_problem(name: str) -> tuple[str, str] | None:
     return None
 
 
-_CLIENT_ID = re.compile(r"^(?:GA1\.\d+\.)?\d+\.\d+$")
 _APP_INSTANCE_ID = re.compile(r"^[0-9a-fA-F]{32}$")
-
-
-def client_id_ok(client_id: str) -> bool:
-    """True for ``<number>.<number>``, or the raw ``_ga`` cookie value (accepted since 2026)."""
-    return bool(_CLIENT_ID.match(client_id))
 
 
 def app_instance_id_ok(app_instance_id: str) -> bool:

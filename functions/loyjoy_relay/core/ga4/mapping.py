@@ -1,7 +1,9 @@
 """LoyJoy event → GA4 event, as configured in ``ga4-mapping.yaml``.
 
 Pure. The configuration is checked when it is loaded (:mod:`loyjoy_relay.adapters.mapping_file`),
-so every name this module produces for a catalogue event already obeys GA4's rules.
+so every name this module produces for a catalogue event already obeys GA4's rules, and a
+name that is one of GA4's recommended events gets every parameter that event requires:
+the mapping never produces what strict validation refuses.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 from loyjoy_relay.core.events import LoyJoyEvent
 from loyjoy_relay.core.ga4 import limits
 from loyjoy_relay.core.ga4.model import Ga4Event, ParamValue
+from loyjoy_relay.core.ga4.recommended import PARAM_TYPES, required_params_missing
 from loyjoy_relay.core.ga4.routing import Ga4Property
 from loyjoy_relay.errors import Ga4Rejected
 
@@ -32,6 +35,37 @@ PARAM_FIELDS = (
     "language",
     "event_id",
 )
+# Params every mapped event carries whatever the configuration.
+ADDED_PARAMS = frozenset({"session_id", "engagement_time_msec"})
+# Params no chat event can fill as GA4 requires: ``value`` needs a ``currency`` alongside,
+# ``currency`` an ISO 4217 code, ``items`` an array of objects (events reference).
+UNFILLABLE_PARAMS = frozenset({"value", "currency", "items"})
+
+
+def text_param_problem(param: str) -> str | None:
+    """Why a chat event's text field cannot be sent as param ``param``; None if it can."""
+    if param in UNFILLABLE_PARAMS:
+        return f"{param!r} cannot be filled from a chat event (GA4 needs {_NEEDS[param]})"
+    expected = PARAM_TYPES.get(param)
+    if expected in ("number", "boolean"):
+        return f"{param!r} is a {expected} in GA4's events reference; chat fields are text"
+    return None
+
+
+def number_param_problem(param: str) -> str | None:
+    """Why a family's number cannot be sent as param ``param``; None if it can."""
+    if param in UNFILLABLE_PARAMS:
+        return f"{param!r} cannot be filled from a chat event (GA4 needs {_NEEDS[param]})"
+    if PARAM_TYPES.get(param) == "boolean":
+        return f"{param!r} is a boolean in GA4's events reference, not a number"
+    return None
+
+
+_NEEDS = {
+    "value": "a currency alongside it",
+    "currency": "an ISO 4217 code",
+    "items": "an array of items",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +109,16 @@ class Ga4Mapping:
         for family in self.families:
             number = family.number(evt)
             if number is not None:
-                return self.prefix + family.event, {family.param: number}
+                # A param the events reference types as text gets the number as text.
+                text = PARAM_TYPES.get(family.param) == "string"
+                return self.prefix + family.event, {family.param: str(number) if text else number}
         return self.prefix + evt, {}
+
+    def missing_required_params(self, evt: str) -> list[str]:
+        """The params GA4 requires of the event ``evt`` maps to that the mapping cannot
+        guarantee (only a family's own param and the added ones are always there)."""
+        name, params = self.event_name(evt)
+        return required_params_missing(name, frozenset(params) | ADDED_PARAMS)
 
     def property_for(self, bot_id: str, default: Ga4Property) -> Ga4Property:
         """The property ``bot_id`` sends to: its own when configured, else ``default``."""

@@ -3,8 +3,26 @@
 Pure. ``RELAXED`` (GA4's default) reports only malformed requests: unparseable or
 unknown fields, wrong types, missing ids, the event count, event names, consent values
 and the body size. ``ENFORCE_RECOMMENDATIONS`` also reports what RELAXED silently fixes
-or drops: parameter and user-property limits, value types, the ``client_id`` format and
-timestamps outside the 72-hour window. The relay always validates with the latter.
+or drops: parameter and user-property limits, value types, the parameters recommended
+events require, currencies, and timestamps outside the 72-hour window; and it warns
+about what the documentation only recommends (a warning never refuses anything: see
+:mod:`~loyjoy_relay.core.ga4.validation.report`). The relay always validates with
+ENFORCE_RECOMMENDATIONS and refuses only on errors.
+
+Sources, as cited in comments here and in the modules this one calls:
+
+- ``reference``: Measurement Protocol reference, "JSON post body"
+  (developers.google.com/analytics/devguides/collection/protocol/ga4/reference);
+- ``events#<name>``: the MP events reference (…/protocol/ga4/reference/events);
+- ``sending-events``: "Send Measurement Protocol events", Limitations and validation;
+- ``validating-events``: the debug endpoint's answer and its seven codes;
+- Event Builder: googleanalytics/ga-dev-tools,
+  ``src/components/ga4/EventBuilder/ValidateEvent/`` (``schemas/``, ``handlers/``);
+- ``[S..]``: the shared notes ``reference/ga4-measurement-protocol.md`` where a rule comes
+  from a captured GA4 answer rather than a document.
+
+``validate_body`` (raw bytes: the CLI and the GA4 stand-in) and ``validate_built`` (a dict
+built in memory: the planner) run the same checks and return the same messages.
 """
 
 from __future__ import annotations
@@ -15,6 +33,7 @@ from typing import Any, Literal
 
 from loyjoy_relay.core.ga4 import limits
 from loyjoy_relay.core.ga4.requests import encode_body
+from loyjoy_relay.core.ga4.validation.context import check_context
 from loyjoy_relay.core.ga4.validation.events import EventChecker
 from loyjoy_relay.core.ga4.validation.report import Report, ValidationMessage
 
@@ -31,6 +50,7 @@ __all__ = [
     "validation_response",
 ]
 
+# validating-events: the seven ValidationCode values the debug endpoint uses.
 VALIDATION_CODES = (
     "VALUE_INVALID",
     "VALUE_REQUIRED",
@@ -41,6 +61,8 @@ VALIDATION_CODES = (
     "NAME_DUPLICATED",
 )
 
+# reference: the keys of the JSON post body. GA4 parses it strictly: an unknown key is a
+# parse error with no field path ([S22], "(events[0]) names: Cannot find field").
 _TOP_LEVEL = frozenset(
     {
         "client_id",
@@ -60,27 +82,10 @@ _TOP_LEVEL = frozenset(
         "events",
     }
 )
-_NESTED_FIELDS = {
-    "consent": frozenset({"ad_user_data", "ad_personalization"}),
-    "user_location": frozenset(
-        {"city", "region_id", "country_id", "subcontinent_id", "continent_id"}
-    ),
-    "device": frozenset(
-        {
-            "category",
-            "language",
-            "screen_resolution",
-            "operating_system",
-            "operating_system_version",
-            "model",
-            "brand",
-            "browser",
-            "browser_version",
-        }
-    ),
-    "user_data": frozenset({"sha256_email_address", "sha256_phone_number", "address"}),
-}
+_CONSENT_FIELDS = frozenset({"ad_user_data", "ad_personalization"})
+# reference and Event Builder schemas/baseContent.ts: these are strings.
 _STRING_FIELDS = ("client_id", "app_instance_id", "user_id", "ip_override", "user_agent")
+# reference, consent: "GRANTED" or "DENIED".
 _CONSENT_VALUES = ("GRANTED", "DENIED")
 
 
@@ -151,6 +156,8 @@ def validate_built(
 
 
 def _check_size(size: int, report: Report) -> None:
+    # sending-events, Limitations: "The POST body must be smaller than 130kB"; the Event
+    # Builder flags sizeof(payload) > 130000 (handlers/formatCheckLib.ts, isTooBig).
     if size > limits.MAX_BODY_BYTES:
         report.add(
             None,
@@ -160,6 +167,8 @@ def _check_size(size: int, report: Report) -> None:
 
 
 def _check_query(query: Mapping[str, str], report: Report) -> None:
+    # reference, query parameters: api_secret and measurement_id are required; the texts are
+    # the debug endpoint's own (mirrored in the Event Builder's formatCheckLib.ts).
     if not query.get("api_secret"):
         report.add(
             "api_secret",
@@ -180,6 +189,7 @@ def _check_payload(
     if not isinstance(payload, dict):
         report.parse_error("Unable to parse Measurement Protocol JSON payload. Not an object.")
         return
+    # reference: validation_behavior is RELAXED (default) or ENFORCE_RECOMMENDATIONS.
     declared = payload.get("validation_behavior", payload.get("validationBehavior"))
     if declared is not None and declared not in BEHAVIORS:
         report.add(
@@ -189,18 +199,17 @@ def _check_payload(
     report.enforce = chosen == "ENFORCE_RECOMMENDATIONS"
     report.duplicates(payload, "")
     report.unknown_fields(payload, _TOP_LEVEL, "")
-    for name, allowed in _NESTED_FIELDS.items():
-        value = payload.get(name)
-        if value is None:
-            continue
-        if not isinstance(value, dict):
-            report.add(name, f"Field [{name}] must be an object.", "VALUE_INVALID")
-            continue
-        report.duplicates(value, name)
-        report.unknown_fields(value, allowed, name)
+    consent = payload.get("consent")
+    if isinstance(consent, dict):
+        report.duplicates(consent, "consent")
+        report.unknown_fields(consent, _CONSENT_FIELDS, "consent")
+    elif consent is not None:
+        report.add("consent", "Field [consent] must be an object.", "VALUE_INVALID")
+    check_context(payload, report)
     for name in _STRING_FIELDS:
         if name in payload and not isinstance(payload[name], str):
             report.add(name, f"Field [{name}] must be a string.", "VALUE_INVALID")
+    # reference: non_personalized_ads is a boolean (deprecated; Event Builder baseContent.ts).
     if "non_personalized_ads" in payload and not isinstance(payload["non_personalized_ads"], bool):
         report.add("non_personalized_ads", "Field must be a boolean.", "VALUE_INVALID")
     _check_ids(payload, report)
@@ -213,6 +222,7 @@ def _check_payload(
 
 def _check_ids(payload: dict[str, Any], report: Report) -> None:
     client_id, app_instance_id = payload.get("client_id"), payload.get("app_instance_id")
+    # reference: client_id is required for web streams, app_instance_id for app streams.
     if not client_id and not app_instance_id:
         report.add(
             "client_id",
@@ -225,14 +235,11 @@ def _check_ids(payload: dict[str, Any], report: Report) -> None:
             "Only one of [client_id] and [app_instance_id] may be set.",
             "VALUE_INVALID",
         )
-    if isinstance(client_id, str) and client_id and not limits.client_id_ok(client_id):
-        report.add(
-            "client_id",
-            f"client_id [{client_id}] has invalid format. "
-            "It should be in <number>.<number> format.",
-            "VALUE_INVALID",
-            enforce_only=True,
-        )
+    # No format rule for client_id: the reference says only "Required. Uniquely identifies a
+    # user instance of a web client" (reference#payload_post_body), a site may configure its
+    # own id in the Google tag, and Google's Event Builder accepts any non-empty string
+    # (handlers/formatCheckLib.ts, isValidAppOrClientId).
+    # Event Builder formatCheckLib.ts: app_instance_id is 32 hexadecimal digits.
     if (
         isinstance(app_instance_id, str)
         and app_instance_id
@@ -245,6 +252,7 @@ def _check_ids(payload: dict[str, Any], report: Report) -> None:
             "VALUE_INVALID",
         )
     user_id = payload.get("user_id")
+    # [S7] GA4 event collection limits: user_id values up to 256 characters.
     if isinstance(user_id, str) and len(user_id) > limits.MAX_USER_ID_LENGTH:
         report.add(
             "user_id",

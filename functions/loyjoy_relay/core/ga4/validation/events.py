@@ -1,7 +1,10 @@
 """The per-event half of MP validation: events, params, items, user properties, timestamps.
 
 Pure. Messages are collected in a :class:`~loyjoy_relay.core.ga4.validation.report.Report`;
-``enforce_only`` marks what GA4 reports only under ``ENFORCE_RECOMMENDATIONS``.
+``enforce_only`` marks what GA4 reports only under ``ENFORCE_RECOMMENDATIONS``. Sources are
+named as in :mod:`~loyjoy_relay.core.ga4.validation.body`; the limits themselves, with
+theirs, are in :mod:`~loyjoy_relay.core.ga4.limits`. Recommended events' parameters are
+checked by :mod:`~loyjoy_relay.core.ga4.validation.recommended`.
 """
 
 from __future__ import annotations
@@ -9,14 +12,25 @@ from __future__ import annotations
 from typing import Any
 
 from loyjoy_relay.core.ga4 import limits
+from loyjoy_relay.core.ga4.recommended import PARAM_TYPES, RECOMMENDED_EVENTS
+from loyjoy_relay.core.ga4.validation.recommended import check_event_params, check_item_params
 from loyjoy_relay.core.ga4.validation.report import Report
 
+# reference: an event is {name, params, timestamp_micros}; a user property is
+# {value, timestamp_micros} (Event Builder schemas/userProperties.ts, additionalProperties).
 _EVENT_FIELDS = frozenset({"name", "params", "timestamp_micros"})
 _USER_PROPERTY_FIELDS = frozenset({"value", "timestamp_micros"})
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _boolean(event: str, param: str) -> bool:
+    """True for a param the event's table documents as a boolean (events#level_end)."""
+    recommended = RECOMMENDED_EVENTS.get(event)
+    listed = recommended is not None and param in recommended.params
+    return listed and PARAM_TYPES.get(param) == "boolean"
 
 
 class EventChecker:
@@ -30,6 +44,8 @@ class EventChecker:
         """A ``timestamp_micros``: a number, and (ENFORCE) within the last 72 hours."""
         if value is None:
             return
+        # reference: timestamp_micros is a number; sending-events: ENFORCE_RECOMMENDATIONS
+        # rejects events and user properties outside the last 72 hours (RELAXED clamps).
         if not _is_number(value):
             self.report.add(path, "timestamp_micros must be a number.", "VALUE_INVALID")
             return
@@ -59,6 +75,7 @@ class EventChecker:
             )
             return
         self.report.duplicates(value, "user_properties")
+        # sending-events, Limitations, and Event Builder schemas/userProperties.ts.
         if len(value) > limits.MAX_USER_PROPERTIES:
             self.report.add(
                 "user_properties",
@@ -87,6 +104,7 @@ class EventChecker:
             self._user_property_value(prop.get("value"), f"{path}.value")
 
     def _user_property_value(self, value: Any, path: str) -> None:
+        # Event Builder userProperties.ts: "value" required, at most 36 characters.
         if value is None:
             self.report.add(path, "A user property needs a value.", "VALUE_REQUIRED")
         elif isinstance(value, str):
@@ -105,6 +123,8 @@ class EventChecker:
 
     def events(self, value: Any, *, web_stream: bool) -> None:
         """``events``: 1 to 25 objects with a valid ``name``, params and timestamp."""
+        # reference: events is required; sending-events: at most 25 per request (Event
+        # Builder schemas/events.ts: minItems 1, maxItems 25).
         if value is None or value == []:
             self.report.add("events", "A request needs at least one event.", "VALUE_REQUIRED")
             return
@@ -128,11 +148,13 @@ class EventChecker:
         self.report.duplicates(event, path)
         self.report.unknown_fields(event, _EVENT_FIELDS, path)
         name = event.get("name")
+        known_name = name if isinstance(name, str) else ""
         if name is None or name == "":
             self.report.add(f"{path}.name", "An event needs a name.", "VALUE_REQUIRED")
         elif not isinstance(name, str):
             self.report.add(f"{path}.name", "An event name must be a string.", "VALUE_INVALID")
         else:
+            # validating-events: the NAME_INVALID message's own text and field path.
             problem = limits.event_name_problem(name, web_stream=web_stream)
             if problem is not None:
                 code, reason = problem
@@ -146,10 +168,15 @@ class EventChecker:
         if not isinstance(params, dict):
             self.report.add(f"{path}.params", "params must be an object.", "VALUE_INVALID")
             return
-        self._params(params, f"{path}.params", limits.MAX_PARAMS_PER_EVENT, item=False)
+        self._params(params, f"{path}.params", limits.MAX_PARAMS_PER_EVENT, event=known_name)
+        if known_name:
+            check_event_params(self.report, known_name, params, f"{path}.params")
 
-    def _params(self, params: dict[str, Any], path: str, limit: int, *, item: bool) -> None:
+    def _params(
+        self, params: dict[str, Any], path: str, limit: int, *, event: str, item: bool = False
+    ) -> None:
         self.report.duplicates(params, path)
+        # sending-events, Limitations: 25 params per event, 10 custom params per item.
         counted = [n for n in params if not item or n not in limits.STANDARD_ITEM_PARAMS]
         if len(counted) > limit:
             what = "custom item params" if item else "params"
@@ -171,11 +198,17 @@ class EventChecker:
                     enforce_only=True,
                 )
             if name == "items" and not item:
-                self._items(value, param_path)
+                self._items(value, param_path, event=event)
             else:
-                self._param_value(name, value, param_path)
+                self._param_value(
+                    name, value, param_path, boolean=not item and _boolean(event, name)
+                )
 
-    def _param_value(self, name: str, value: Any, path: str) -> None:
+    def _param_value(self, name: str, value: Any, path: str, *, boolean: bool = False) -> None:
+        if boolean and isinstance(value, bool):
+            return
+        # sending-events, Limitations: values up to 100 characters (page fields longer, see
+        # limits); [S23]: GA4 answers "Value is not a string or number." for other types.
         if isinstance(value, str):
             if name in limits.UNLIMITED_PARAMS:
                 return
@@ -192,7 +225,9 @@ class EventChecker:
                 path, "Value is not a string or number.", "VALUE_INVALID", enforce_only=True
             )
 
-    def _items(self, items: Any, path: str) -> None:
+    def _items(self, items: Any, path: str, *, event: str) -> None:
+        # events#purchase_item: items is an array of objects with item_id or item_name;
+        # [S15] at most 200 items (Event Builder schemas/eventTypes/item.ts, items.ts).
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
             self.report.add(
                 path, "items must be an array of objects.", "VALUE_INVALID", enforce_only=True
@@ -205,6 +240,8 @@ class EventChecker:
                 "EXCEEDED_MAX_ENTITIES",
                 enforce_only=True,
             )
+        recommended = RECOMMENDED_EVENTS.get(event)
+        lists_items = recommended is not None and "items" in recommended.params
         for index, entry in enumerate(items):
             item_path = f"{path}[{index}]"
             if not entry.get("item_id") and not entry.get("item_name"):
@@ -214,4 +251,5 @@ class EventChecker:
                     "VALUE_REQUIRED",
                     enforce_only=True,
                 )
-            self._params(entry, item_path, limits.MAX_CUSTOM_ITEM_PARAMS, item=True)
+            self._params(entry, item_path, limits.MAX_CUSTOM_ITEM_PARAMS, event=event, item=True)
+            check_item_params(self.report, entry, item_path, event_lists_items=lists_items)
