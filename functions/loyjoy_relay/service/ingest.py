@@ -20,7 +20,7 @@ import flask
 from loyjoy_relay.adapters.logs import JsonLogger, LogMessage
 from loyjoy_relay.adapters.ports import MessagePublisher, OutgoingMessage
 from loyjoy_relay.config import IngestSettings
-from loyjoy_relay.core.events import MAX_BODY_BYTES, ParsedRequest, parse_request
+from loyjoy_relay.core.contract import MAX_BODY_BYTES, ParsedRequest, parse_request
 from loyjoy_relay.errors import InvalidInput, PublishError, TooLarge
 
 ACCEPTED_CONTENT_TYPES = ("application/json", "text/plain")

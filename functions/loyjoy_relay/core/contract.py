@@ -1,0 +1,347 @@
+"""The event contract as ingest checks it: request bodies in, client-batch messages out.
+
+Pure, and free of pydantic on purpose. Ingest does nothing per request but this and a
+publish, and its cold start pays for every import: pydantic and the event models cost it
+about 50 ms of its ~400 ms budget (bench/README.md), and validating each event twice
+(contract, then relayed) a third of its parsing CPU. So ingest checks events against the
+table below, with pydantic's strict semantics and messages, and writes the message JSON
+itself. The pydantic models in :mod:`loyjoy_relay.core.events` stay the relay's reading
+of the same contract (``ClientBatch.from_message``); a generated test holds the two to
+the same verdict, reasons and message on any input (tests/ingest/test_contract.py).
+
+Field names and meanings are a contract (DESIGN.md, "The event contract"); anything a
+client sends outside them is dropped here, so ``email`` and ``token`` that LoyJoy puts on
+some events never go further.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+from loyjoy_relay.core.catalogue import lookup
+from loyjoy_relay.errors import InvalidInput, TooLarge
+
+SCHEMA_VERSION: Literal[1] = 1
+MAX_BODY_BYTES = 64 * 1024  # what navigator.sendBeacon can carry in most browsers
+MAX_EVENTS_PER_BATCH = 200
+MAX_JSON_DEPTH = 8
+# Event times further from the client's own clock than this are refused as absurd. The
+# past bound covers events kept in localStorage across visits; GA4's own 72-hour window
+# is applied by the relay, which dead-letters older events with that reason.
+MAX_EVENT_AGE_MS = 7 * 24 * 3600 * 1000
+MAX_EVENT_FUTURE_MS = 5 * 60 * 1000
+MAX_MILLIS = 10**14
+EVENT_ID_PATTERN: Final = (
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+_EVENT_ID = re.compile(EVENT_ID_PATTERN.removeprefix("^").removesuffix("$"))
+MAX_ERRORS = 3  # reasons name at most the first three problems of an event
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A string field: ``min_length``..``max_length`` characters, or a pattern."""
+
+    max_length: int
+    required: bool = False
+    pattern: re.Pattern[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Millis:
+    """Milliseconds since the epoch: an integer (not a boolean) in 0..10^14."""
+
+    required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """The ``consent`` object: ``profiling`` granted or denied, and ``at``."""
+
+
+Spec = Text | Millis | Stamp
+
+# The event contract (DESIGN.md), in the order the message lists the fields. The pydantic
+# models of core/events.py say the same; tests/ingest/test_contract.py checks they agree.
+EVENT_FIELDS: Final[dict[str, Spec]] = {
+    "evt": Text(64, required=True),
+    "bot_id": Text(128, required=True),
+    "client_id": Text(128, required=True),
+    "event_id": Text(0, required=True, pattern=_EVENT_ID),
+    "ts": Millis(required=True),
+    "process_id": Text(512),
+    "process_name": Text(512),
+    "sub_process_id": Text(512),
+    "sub_process_name": Text(512),
+    "label": Text(512),
+    "url": Text(2048),
+    "session_id": Text(64),
+    "user_id": Text(256),
+    "page_location": Text(2048),
+    "page_title": Text(512),
+    "page_referrer": Text(2048),
+    "language": Text(35),
+    "consent": Stamp(),
+}
+PROFILING_STATES = ("granted", "denied")
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """An event of a request that was not accepted, by its index in the request."""
+
+    index: int
+    reason: str
+
+    def as_json(self) -> dict[str, Any]:
+        """The answer's shape: ``{"index", "reason"}``."""
+        return {"index": self.index, "reason": self.reason}
+
+
+@dataclass(slots=True)
+class OutgoingBatch:
+    """One client's (and bot's) accepted events of a request: one Pub/Sub message.
+
+    ``events`` hold each event's contract fields as sent (absent and null ones left out),
+    ``ts`` corrected for the client's clock skew, then ``client_ts`` and ``received_at``.
+    """
+
+    client_id: str
+    bot_id: str
+    received_at: int
+    sent_at: int | None
+    events: list[dict[str, Any]]
+
+    def to_message(self) -> tuple[bytes, dict[str, str]]:
+        """Pub/Sub data (a client batch, ``ClientBatch``'s JSON) and its attributes."""
+        body: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "client_id": self.client_id,
+            "bot_id": self.bot_id,
+            "received_at": self.received_at,
+        }
+        if self.sent_at is not None:
+            body["sent_at"] = self.sent_at
+        body["events"] = self.events
+        data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        attributes = {
+            "bot_id": self.bot_id,
+            "schema_version": str(SCHEMA_VERSION),
+            "event_count": str(len(self.events)),
+        }
+        return data, attributes
+
+
+@dataclass(slots=True)
+class ParsedRequest:
+    """The outcome of parsing one ingest request body."""
+
+    batches: list[OutgoingBatch] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    any_from_allowed_bot: bool = False
+    any_from_refused_bot: bool = False
+
+    @property
+    def accepted(self) -> int:
+        """How many events were accepted."""
+        return sum(len(batch.events) for batch in self.batches)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests objects and arrays (a scalar: 0)."""
+    if not isinstance(value, dict | list):
+        return 0
+    deepest, stack = 1, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        # Only containers go on the stack (a plain loop: this runs on every request).
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, dict | list):
+                stack.append((child, level + 1))
+    return deepest
+
+
+def decode_body(body: bytes) -> tuple[list[Any], int | None]:
+    """The raw events and ``sent_at`` of a request body; shape errors raise InvalidInput."""
+    if len(body) > MAX_BODY_BYTES:
+        raise TooLarge(f"body is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        payload = json.loads(body, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise InvalidInput("body is not valid JSON") from None
+    if _depth(payload) > MAX_JSON_DEPTH:
+        raise InvalidInput(f"body is nested deeper than {MAX_JSON_DEPTH} levels")
+    if not isinstance(payload, dict):
+        raise InvalidInput("body must be a JSON object: a batch or a single event")
+    if "events" not in payload:
+        return [payload], None
+    events, sent_at = payload["events"], payload.get("sent_at")
+    if not isinstance(events, list) or not events:
+        raise InvalidInput("events must be a non-empty array")
+    if len(events) > MAX_EVENTS_PER_BATCH:
+        raise TooLarge(f"more than {MAX_EVENTS_PER_BATCH} events in one batch")
+    if sent_at is not None and (
+        isinstance(sent_at, bool) or not isinstance(sent_at, int) or not 0 < sent_at < 10**14
+    ):
+        raise InvalidInput("sent_at must be milliseconds since the epoch")
+    return events, sent_at
+
+
+def parse_request(
+    body: bytes,
+    *,
+    received_at: int,
+    bot_allowed: Callable[[str], bool],
+    custom_names: frozenset[str] = frozenset(),
+) -> ParsedRequest:
+    """Validate every event of a request body and group the valid ones by client and bot."""
+    raw_events, sent_at = decode_body(body)
+    skew = received_at - sent_at if sent_at is not None else 0
+    client_now = sent_at if sent_at is not None else received_at
+    result = ParsedRequest()
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for index, raw in enumerate(raw_events):
+        bot_id = raw.get("bot_id") if isinstance(raw, dict) else None
+        if isinstance(bot_id, str):
+            if bot_allowed(bot_id):
+                result.any_from_allowed_bot = True
+            else:
+                result.any_from_refused_bot = True
+        outcome = _accept_event(raw, client_now, skew, received_at, bot_allowed, custom_names)
+        if isinstance(outcome, str):
+            result.rejected.append(Rejection(index, outcome))
+        else:
+            groups.setdefault((outcome["client_id"], outcome["bot_id"]), []).append(outcome)
+    result.batches = [
+        OutgoingBatch(client_id, bot_id, received_at, sent_at, events)
+        for (client_id, bot_id), events in groups.items()
+    ]
+    return result
+
+
+def _accept_event(
+    raw: Any,
+    client_now: int,
+    skew: int,
+    received_at: int,
+    bot_allowed: Callable[[str], bool],
+    custom_names: frozenset[str],
+) -> dict[str, Any] | str:
+    """The event as the message carries it, or the reason it is refused."""
+    if not isinstance(raw, dict):
+        return "event must be a JSON object"
+    event, errors = check_event(raw)
+    if errors:
+        return "; ".join(errors[:MAX_ERRORS])
+    if lookup(event["evt"], custom_names) is None:
+        return f"evt: {event['evt']!r} is not a LoyJoy event name nor a configured custom name"
+    if not bot_allowed(event["bot_id"]):
+        return "bot_id: this bot is not allowed"
+    ts = event["ts"]
+    if ts > client_now + MAX_EVENT_FUTURE_MS:
+        return "ts: more than 5 minutes after the batch was sent"
+    if ts < client_now - MAX_EVENT_AGE_MS:
+        return "ts: more than 7 days before the batch was sent"
+    event["ts"] = min(ts + skew, received_at)
+    stamp = event.get("consent")
+    if stamp is not None:
+        stamp["at"] = max(0, min(stamp["at"] + skew, received_at))
+    event["client_ts"] = ts
+    event["received_at"] = received_at
+    return event
+
+
+def check_event(raw: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The contract fields of ``raw`` (null ones left out), and every problem as
+    ``"<field>: <message>"`` in field order, worded as pydantic words them."""
+    event: dict[str, Any] = {}
+    errors: list[str] = []
+    for name, spec in EVENT_FIELDS.items():
+        value = raw.get(name)
+        if value is None:
+            if name in raw and spec_required(spec):
+                errors.append(f"{name}: {_type_message(spec)}")
+            elif spec_required(spec):
+                errors.append(f"{name}: Field required")
+            continue
+        if isinstance(spec, Stamp):
+            stamp, problems = _check_stamp(value)
+            errors.extend(f"{name}{problem}" for problem in problems)
+            if not problems:
+                event[name] = stamp
+            continue
+        problem = _check_value(spec, value)
+        if problem is None:
+            event[name] = value
+        else:
+            errors.append(f"{name}: {problem}")
+    return event, errors
+
+
+def spec_required(spec: Spec) -> bool:
+    """Whether the field must be present (and not null)."""
+    return not isinstance(spec, Stamp) and spec.required
+
+
+def _type_message(spec: Spec) -> str:
+    if isinstance(spec, Text):
+        return "Input should be a valid string"
+    if isinstance(spec, Millis):
+        return "Input should be a valid integer"
+    return "Input should be a valid dictionary or instance of ConsentStamp"
+
+
+def _check_value(spec: Text | Millis, value: Any) -> str | None:
+    """Pydantic's (strict) message for the first problem with ``value``, or None."""
+    if isinstance(spec, Millis):
+        if not isinstance(value, int) or isinstance(value, bool):
+            return "Input should be a valid integer"
+        if value < 0:
+            return "Input should be greater than or equal to 0"
+        if value > MAX_MILLIS:
+            return f"Input should be less than or equal to {MAX_MILLIS}"
+        return None
+    if not isinstance(value, str):
+        return "Input should be a valid string"
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:  # a lone surrogate from a JSON \\ud800 escape
+            return "Input should be a valid string, unable to parse raw data as a unicode string"
+    if spec.pattern is not None:
+        if spec.pattern.fullmatch(value) is None:
+            return f"String should match pattern '{EVENT_ID_PATTERN}'"
+        return None
+    if not value:
+        return "String should have at least 1 character"
+    if len(value) > spec.max_length:
+        return f"String should have at most {spec.max_length} characters"
+    return None
+
+
+def _check_stamp(value: Any) -> tuple[dict[str, Any], list[str]]:
+    """The stamp's ``profiling`` and ``at``, or its problems as ``".<field>: <message>"``."""
+    if not isinstance(value, dict):
+        return {}, [f": {_type_message(Stamp())}"]
+    problems = []
+    profiling, at = value.get("profiling"), value.get("at")
+    if "profiling" not in value:
+        problems.append(".profiling: Field required")
+    elif profiling not in PROFILING_STATES:
+        problems.append(".profiling: Input should be 'granted' or 'denied'")
+    if "at" not in value:
+        problems.append(".at: Field required")
+    else:
+        problem = _check_value(Millis(), at)
+        if problem is not None:
+            problems.append(f".at: {problem}")
+    return {"profiling": profiling, "at": at}, problems
