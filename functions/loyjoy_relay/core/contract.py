@@ -88,6 +88,10 @@ EVENT_FIELDS: Final[dict[str, Spec]] = {
     "consent": Stamp(),
 }
 PROFILING_STATES = ("granted", "denied")
+_CHECKS: Final = tuple(
+    (name, spec, not isinstance(spec, Stamp) and spec.required)
+    for name, spec in EVENT_FIELDS.items()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,13 +269,19 @@ def check_event(raw: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     ``"<field>: <message>"`` in field order, worded as pydantic words them."""
     event: dict[str, Any] = {}
     errors: list[str] = []
-    for name, spec in EVENT_FIELDS.items():
+    for name, spec, required in _CHECKS:
         value = raw.get(name)
         if value is None:
-            if name in raw and spec_required(spec):
-                errors.append(f"{name}: {_type_message(spec)}")
-            elif spec_required(spec):
-                errors.append(f"{name}: Field required")
+            if required:
+                errors.append(f"{name}: {_type_message(spec) if name in raw else 'Field required'}")
+            continue
+        # The common case first, in line: a plain string of allowed length, an in-range int.
+        if type(value) is str and isinstance(spec, Text) and spec.pattern is None:
+            if 0 < len(value) <= spec.max_length and (value.isascii() or _encodable(value)):
+                event[name] = value
+                continue
+        elif type(value) is int and type(spec) is Millis and 0 <= value <= MAX_MILLIS:
+            event[name] = value
             continue
         if isinstance(spec, Stamp):
             stamp, problems = _check_stamp(value)
@@ -285,6 +295,15 @@ def check_event(raw: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         else:
             errors.append(f"{name}: {problem}")
     return event, errors
+
+
+def _encodable(value: str) -> bool:
+    """False for a string holding a lone surrogate (a JSON ``\\ud800`` escape)."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def spec_required(spec: Spec) -> bool:
@@ -312,11 +331,8 @@ def _check_value(spec: Text | Millis, value: Any) -> str | None:
         return None
     if not isinstance(value, str):
         return "Input should be a valid string"
-    if not value.isascii():
-        try:
-            value.encode()
-        except UnicodeEncodeError:  # a lone surrogate from a JSON \\ud800 escape
-            return "Input should be a valid string, unable to parse raw data as a unicode string"
+    if not value.isascii() and not _encodable(value):
+        return "Input should be a valid string, unable to parse raw data as a unicode string"
     if spec.pattern is not None:
         if spec.pattern.fullmatch(value) is None:
             return f"String should match pattern '{EVENT_ID_PATTERN}'"
