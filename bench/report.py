@@ -128,21 +128,23 @@ def render(results: dict[str, Any]) -> str:
     parts += ["", "### Ingest vs baseline (same server, same concurrency)", ""]
     parts.append(_load_table(results["load"]))
     parts.append("")
-    parts.append(
-        "req/s of each round (ingest ÷ baseline): "
-        + "; ".join(
-            f"batch {b}: "
-            + ", ".join(
-                f"{i / r:.2f}"
-                for i, r in zip(
-                    _rounds(results["load"], "ingest", b),
-                    _rounds(results["load"], "baseline", b),
-                    strict=False,
+    for function in sorted({row["function"] for row in results["load"]} - {"baseline"}):
+        parts.append(
+            f"req/s of each round ({function} ÷ baseline): "
+            + "; ".join(
+                f"batch {b}: "
+                + ", ".join(
+                    f"{i / r:.2f}"
+                    for i, r in zip(
+                        _rounds(results["load"], function, b),
+                        _rounds(results["load"], "baseline", b),
+                        strict=False,
+                    )
                 )
+                for b in sorted({row["batch"] for row in results["load"]})
             )
-            for b in sorted({row["batch"] for row in results["load"]})
+            + "  "
         )
-    )
     toggle = results.get("toggle")
     if toggle:
         parts += ["", f"### The same at batch 5 with {toggle['server']}", ""]

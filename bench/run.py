@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sys
 import time
 from contextlib import ExitStack
@@ -29,6 +30,7 @@ from bench import (
     profiling,
     relay_bench,
     report,
+    revision,
 )
 from bench.procstat import cpu_seconds
 from bench.servers import (
@@ -70,18 +72,30 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--e2e-sink", metavar="URL", help="its GA4 stand-in (ga4 sink)")
     parser.add_argument("--e2e-batches", type=int, default=200, help="batches of 5, at 20/s")
+    parser.add_argument(
+        "--compare",
+        metavar="REV",
+        help="also load and cold-start the ingest of git revision REV, in the same run",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
     return parser.parse_args(argv)
 
 
 def _servers(
-    settings: ServerSettings, env: dict[str, str], stack: ExitStack
+    settings: ServerSettings,
+    env: dict[str, str],
+    stack: ExitStack,
+    compare: revision.Revision | None = None,
 ) -> dict[str, ServerProcess]:
-    """The baseline and the shipped ingest, started under ``settings``."""
+    """The baseline and the shipped ingest (and another revision's), under ``settings``."""
     servers = {
         "baseline": function_server(BASELINE_SOURCE, "baseline", {}, settings),
         "ingest": function_server(INGEST_SOURCE, "ingest", env, settings),
     }
+    if compare is not None:
+        servers[compare.name] = function_server(
+            compare.ingest_source, "ingest", {**env, **compare.environment()}, settings
+        )
     for server in servers.values():
         server.start()
         stack.callback(server.stop)
@@ -131,12 +145,16 @@ def _load_runs(
 
 
 def _load_sections(
-    args: argparse.Namespace, settings: ServerSettings, env: dict[str, str], emulator_pid: int
+    args: argparse.Namespace,
+    settings: ServerSettings,
+    env: dict[str, str],
+    emulator_pid: int,
+    compare: revision.Revision | None,
 ) -> dict[str, Any]:
     """The load table, the profile under load, and (``--toggle``) twice the workers."""
     sections: dict[str, Any] = {}
     with ExitStack() as stack:
-        servers = _servers(settings, env, stack)
+        servers = _servers(settings, env, stack, compare)
         print(f"load: {settings.label()}, {args.connections} connections, {args.seconds:g} s")
         sections["load"] = _load_runs(servers, emulator_pid, args)
         if not args.no_profile:
@@ -184,7 +202,10 @@ def main(argv: list[str] | None = None) -> int:
         stack.callback(emulator.stop)
         assert emulator.process is not None
         env = ingest_env(emulator)
-        results.update(_load_sections(args, settings, env, emulator.process.pid))
+        compare = revision.checkout(args.compare) if args.compare else None
+        if compare is not None:
+            stack.callback(shutil.rmtree, compare.directory, ignore_errors=True)
+        results.update(_load_sections(args, settings, env, emulator.process.pid, compare))
         print("ingest in-process breakdown", flush=True)
         results["breakdown"] = breakdown.measure(env)
         print("relay with the shipped fakes", flush=True)
@@ -200,6 +221,15 @@ def main(argv: list[str] | None = None) -> int:
             cold_start.Target("ingest", INGEST_SOURCE, "ingest", env),
             relay_env.cold_target(),
         ]
+        if compare is not None:
+            targets.append(
+                cold_start.Target(
+                    compare.name,
+                    compare.ingest_source,
+                    "ingest",
+                    {**env, **compare.environment()},
+                )
+            )
         results["cold_start"] = cold_start.measure(
             targets, make_bodies(5, 1)[0], settings, repetitions=args.cold_repetitions
         )

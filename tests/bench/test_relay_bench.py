@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from loyjoy_relay.core.events import ClientBatch
@@ -74,3 +75,14 @@ def test_byte_counter_counts_utf8_bytes() -> None:
     counter = relay_bench.ByteCounter()
     counter.write("→\n")
     assert (counter.bytes, counter.lines) == (4, 1)
+
+
+def test_a_revision_is_exported_with_its_own_package_on_the_path(tmp_path: Path) -> None:
+    """``--compare REV`` serves REV's ingest with REV's package first on the path."""
+    from bench import revision
+
+    exported = revision.checkout("HEAD", into=tmp_path)
+    assert exported.ingest_source.is_file()
+    path = Path(exported.environment()["PYTHONPATH"])
+    assert (path / "loyjoy_relay" / "service" / "ingest.py").is_file()
+    assert not (path / "ingest").exists()  # Flask would take it for the app's package
