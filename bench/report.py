@@ -233,7 +233,7 @@ def _cold_start_parts(results: dict[str, Any]) -> list[str]:
                     "load module",
                     "first request",
                     "whole probe process",
-                    "spawn server → first answer",
+                    "spawn server → first answer (range)",
                 ],
                 [
                     [
@@ -242,7 +242,12 @@ def _cold_start_parts(results: dict[str, Any]) -> list[str]:
                         f["module_ms"],
                         f["first_request_ms"],
                         f["process_ms"],
-                        f["server_to_first_answer_ms"],
+                        f"{f['server_to_first_answer_ms']}"
+                        + (
+                            " ({}-{})".format(*f["server_to_first_answer_range_ms"])
+                            if "server_to_first_answer_range_ms" in f
+                            else ""
+                        ),
                     ]
                     for name, f in cold.items()
                 ],
