@@ -18,6 +18,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from loyjoy_relay.adapters.client_ids import random_pseudonym_key
 from loyjoy_relay.devstack.emulators import Emulator
 from loyjoy_relay.devstack.processes import ServerProcess
 
@@ -37,6 +38,7 @@ class RelayEnvironment:
         self._stack = stack
         self._firestore: Emulator | None = None
         self._sink: ServerProcess | None = None
+        self._pseudonym_key = random_pseudonym_key()  # one per bench run
 
     @property
     def firestore(self) -> Emulator:
@@ -60,6 +62,7 @@ class RelayEnvironment:
             "FIRESTORE_EMULATOR_HOST": self._firestore.host,
             "GA4_MEASUREMENT_ID": relay_bench.MEASUREMENT_ID,
             "GA4_API_SECRET": "bench-secret",
+            "PSEUDONYM_KEY": self._pseudonym_key,
             "GA4_ENDPOINT": self._sink.url,
         }
         os.environ.update(variables)  # for the relay built in this process

@@ -2,10 +2,10 @@
 
 The shipped relay service (``build_relay_service``) with the shipped fakes: in-memory
 consent ledger and dedup, ``RecordingGa4Transport`` behind the real ``Ga4Sender``,
-``SequentialClientIds``, dead letters kept in memory, and the real ``JsonLogger`` writing
-into a byte counter. So this measures the relay's own work per message (decode, consent,
-map, redact, validate, serialise, log) without Firestore or the network; what Firestore
-adds is measured against the emulator by ``bench.firestore_run``.
+``SequentialClientIds``, fixed pseudonyms, dead letters kept in memory, and the real
+``JsonLogger`` writing into a byte counter. So this measures the relay's own work per
+message (decode, consent, map, redact, validate, serialise, log) without Firestore or the
+network; what Firestore adds is measured against the emulator by ``bench.firestore_run``.
 
 The messages are what ingest publishes for the load bench's request bodies
 (``bench.workload``, built from the shipped event factory).
@@ -157,6 +157,7 @@ def relay_with_fakes(log: ByteCounter) -> Process:
         RecordingGa4Transport,
         RecordingPublisher,
         SequentialClientIds,
+        fixed_pseudonyms,
     )
     from loyjoy_relay.adapters.ga4_sender import Ga4Sender
     from loyjoy_relay.adapters.logs import JsonLogger
@@ -181,6 +182,7 @@ def relay_with_fakes(log: ByteCounter) -> Process:
         secrets=SecretProvider(),
         dead_letters=DeadLetters(RecordingPublisher()),
         logger=logger,
+        pseudonyms=fixed_pseudonyms(),
         new_client_id=SequentialClientIds(),
     )
     return relay.process

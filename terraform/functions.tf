@@ -27,8 +27,10 @@ resource "google_cloudfunctions2_function" "ingest" {
     available_cpu                    = "1" # concurrency above 1 needs a whole vCPU
     available_memory                 = "512Mi"
     timeout_seconds                  = 30
-    # Browsers on the customers' websites call this function directly.
-    ingress_settings               = "ALLOW_ALL"
+    # Browsers on the customers' websites call this function directly, or only through the
+    # optional load balancer (load_balancer.tf): then nothing can bypass it and send the geo
+    # headers itself.
+    ingress_settings               = local.ingest_load_balancer ? "ALLOW_INTERNAL_AND_GCLB" : "ALLOW_ALL"
     all_traffic_on_latest_revision = true
     environment_variables          = local.ingest_environment
   }
@@ -71,6 +73,7 @@ resource "google_cloudfunctions2_function" "relay" {
     google_project_service.apis,
     google_firestore_database.main,
     google_secret_manager_secret_iam_member.relay_secret_accessor,
+    google_secret_manager_secret_iam_member.relay_pseudonym_key_accessor,
   ]
 }
 

@@ -1,7 +1,8 @@
 # One service account per role, each granted only what it needs, on the one resource it
 # needs it for:
 #   ingest        -> roles/pubsub.publisher on the events topic
-#   relay         -> roles/secretmanager.secretAccessor on the GA4 API secret,
+#   relay         -> roles/secretmanager.secretAccessor on the GA4 API secret and on the
+#                    pseudonym key,
 #                    roles/pubsub.publisher on the dead-letter topic,
 #                    roles/datastore.user (Firestore) on the project, see below
 #   relay-invoker -> roles/run.invoker on the relay's Cloud Run service (functions.tf)
@@ -39,6 +40,12 @@ resource "google_pubsub_topic_iam_member" "relay_dead_letter_publisher" {
 
 resource "google_secret_manager_secret_iam_member" "relay_secret_accessor" {
   secret_id = google_secret_manager_secret.ga4_api_secret.id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${google_service_account.relay.email}"
+}
+
+resource "google_secret_manager_secret_iam_member" "relay_pseudonym_key_accessor" {
+  secret_id = google_secret_manager_secret.pseudonym_key.id
   role      = "roles/secretmanager.secretAccessor"
   member    = "serviceAccount:${google_service_account.relay.email}"
 }

@@ -27,6 +27,10 @@ locals {
     ALLOWED_ORIGINS      = join(",", var.allowed_origins)
     ALLOWED_BOT_IDS      = join(",", var.allowed_bot_ids)
     CUSTOM_EVENT_NAMES   = join(",", var.custom_event_names)
+    # Set only behind the load balancer (load_balancer.tf), which alone adds these headers;
+    # without it a client could send them itself, so ingest must not read them.
+    GEO_COUNTRY_HEADER = local.ingest_load_balancer ? var.geo_country_header : ""
+    GEO_REGION_HEADER  = local.ingest_load_balancer ? var.geo_region_header : ""
     # Read by functions-framework's server, not by our code: the threads that serve
     # requests at once. Its default (4 per CPU) would leave most of the concurrency Cloud
     # Run routes to an instance waiting in the socket backlog, and ingest's requests wait
@@ -45,6 +49,7 @@ locals {
     DEAD_LETTER_TOPIC    = google_pubsub_topic.dead_letter.name
     GA4_MEASUREMENT_ID   = var.ga4_measurement_id
     GA4_API_SECRET_NAME  = "${google_secret_manager_secret.ga4_api_secret.id}/versions/latest"
+    PSEUDONYM_KEY_NAME   = "${google_secret_manager_secret.pseudonym_key.id}/versions/latest"
     GA4_ENDPOINT         = var.ga4_endpoint
     # The mapping must know a site's custom event names to check them at start.
     CUSTOM_EVENT_NAMES = join(",", var.custom_event_names)
@@ -54,7 +59,8 @@ locals {
 }
 
 resource "google_project_service" "apis" {
-  for_each = toset([
+  # Compute Engine only for the optional load balancer: enabling it makes a default network.
+  for_each = toset(concat(local.ingest_load_balancer ? ["compute.googleapis.com"] : [], [
     "artifactregistry.googleapis.com",
     "cloudbuild.googleapis.com",
     "cloudfunctions.googleapis.com",
@@ -66,7 +72,7 @@ resource "google_project_service" "apis" {
     "run.googleapis.com",
     "secretmanager.googleapis.com",
     "storage.googleapis.com",
-  ])
+  ]))
 
   project = var.project_id
   service = each.value

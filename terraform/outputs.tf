@@ -1,11 +1,21 @@
+locals {
+  # Behind the optional load balancer the function's own URL refuses browsers.
+  ingest_public_url = local.ingest_load_balancer ? "https://${var.ingest_load_balancer_domain}" : google_cloudfunctions2_function.ingest.service_config[0].uri
+}
+
 output "ingest_url" {
-  description = "URL browsers post events to (LoyJoyRelay.listener endpoint)."
-  value       = google_cloudfunctions2_function.ingest.service_config[0].uri
+  description = "URL browsers post events to (LoyJoyRelay.listener endpoint): the load balancer's domain when there is one."
+  value       = local.ingest_public_url
 }
 
 output "listener_url" {
   description = "URL of listener.js, served by the ingest function."
-  value       = "${google_cloudfunctions2_function.ingest.service_config[0].uri}/listener.js"
+  value       = "${local.ingest_public_url}/listener.js"
+}
+
+output "ingest_load_balancer_ip" {
+  description = "Address to point ingest_load_balancer_domain's DNS A record at (null without the load balancer)."
+  value       = local.ingest_load_balancer ? google_compute_global_address.ingest[0].address : null
 }
 
 # The one line a website pastes where it boots LoyJoy today: listener.js from ingest, and
@@ -18,7 +28,7 @@ locals {
 
 output "website_snippet" {
   description = "The one line of HTML a website pastes where it boots LoyJoy: listener.js and the boot call with the relay's listener (BOT_ID unless exactly one bot id is allowed)."
-  value       = format(local.website_snippet_format, google_cloudfunctions2_function.ingest.service_config[0].uri, local.website_snippet_bot)
+  value       = format(local.website_snippet_format, local.ingest_public_url, local.website_snippet_bot)
 }
 
 output "relay_subscription" {

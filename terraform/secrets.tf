@@ -13,3 +13,18 @@ resource "google_secret_manager_secret" "ga4_api_secret" {
 
   depends_on = [google_project_service.apis]
 }
+
+# The key of the relay's client pseudonyms (HMAC-SHA256): log lines and consent-ledger
+# document ids. Like the API secret, Terraform makes the container only; add the value once:
+#   openssl rand -base64 48 | tr -d '\n' | gcloud secrets versions add loyjoy-pseudonym-key --data-file=-
+# Adding a new version rotates it (docs/consent.md, "The consent ledger", says what that does).
+resource "google_secret_manager_secret" "pseudonym_key" {
+  #checkov:skip=CKV_GCP_84:Google-managed encryption is accepted for the pseudonym key, as for the GA4 API secret.
+  secret_id = "loyjoy-pseudonym-key"
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.apis]
+}

@@ -186,3 +186,36 @@ variable "build_dir" {
   type        = string
   default     = "../build"
 }
+
+variable "ingest_load_balancer_domain" {
+  description = "Domain (e.g. collect.example.com) of an optional external HTTPS load balancer in front of ingest that adds the client's country and region as request headers; point its DNS at the ingest_load_balancer_ip output. Empty (the default): no load balancer, and the country comes from the browser's time zone."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.ingest_load_balancer_domain == "" || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.ingest_load_balancer_domain))
+    error_message = "ingest_load_balancer_domain must be empty or a lower-case domain name such as collect.example.com."
+  }
+}
+
+variable "geo_country_header" {
+  description = "Request header the load balancer puts the client's country in ({client_region}); ingest reads it (GEO_COUNTRY_HEADER). Used only with ingest_load_balancer_domain."
+  type        = string
+  default     = "X-Client-Geo-Country"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9-]{1,64}$", var.geo_country_header)) && !can(regex("(?i)^(x-google|x-goog-|x-gfe|x-amz-|host$|x-user-ip$)", var.geo_country_header))
+    error_message = "geo_country_header must be a header name of letters, digits and hyphens, not Host, X-User-IP, nor starting with X-Google, X-Goog-, X-GFE or X-Amz- (reserved by the load balancer)."
+  }
+}
+
+variable "geo_region_header" {
+  description = "Request header the load balancer puts the client's subdivision in ({client_region_subdivision}, e.g. USCA); ingest reads it (GEO_REGION_HEADER). Used only with ingest_load_balancer_domain."
+  type        = string
+  default     = "X-Client-Geo-Region"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9-]{1,64}$", var.geo_region_header)) && !can(regex("(?i)^(x-google|x-goog-|x-gfe|x-amz-|host$|x-user-ip$)", var.geo_region_header))
+    error_message = "geo_region_header must be a header name of letters, digits and hyphens, not Host, X-User-IP, nor starting with X-Google, X-Goog-, X-GFE or X-Amz- (reserved by the load balancer)."
+  }
+}

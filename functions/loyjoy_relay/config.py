@@ -22,6 +22,9 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 _TOPIC_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9._~%+-]{2,254}$")
 _MEASUREMENT_ID = re.compile(r"^G-[A-Z0-9]{4,20}$")
 _SECRET_VERSION = re.compile(r"^projects/[^/]+/secrets/[^/]+/versions/[^/]+$")
+# An HTTP header field name (RFC 9110 token), as a load balancer's custom header is named.
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$")
+MIN_PSEUDONYM_KEY_LENGTH = 32  # as core.pseudonyms.MIN_KEY_LENGTH (config imports no core)
 
 
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
@@ -56,6 +59,13 @@ def _project(env: Mapping[str, str]) -> str:
     return project
 
 
+def _header(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    if value and not _HEADER_NAME.match(value):
+        raise ConfigError(f"{name}: {value!r} is not an HTTP header name")
+    return value or None
+
+
 def shipped_file(filename: str) -> Path:
     """Where a file from ``infra/`` ships with the functions.
 
@@ -88,6 +98,10 @@ class IngestSettings:
     allowed_origins: tuple[str, ...]
     allowed_bot_ids: frozenset[str]
     custom_event_names: frozenset[str]
+    # The headers a load balancer in front of ingest adds with the client's country and
+    # subdivision ({client_region}, {client_region_subdivision}); None: no load balancer.
+    geo_country_header: str | None = None
+    geo_region_header: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> IngestSettings:
@@ -99,6 +113,8 @@ class IngestSettings:
             allowed_origins=_origins(env),
             allowed_bot_ids=frozenset(_list(env, "ALLOWED_BOT_IDS")),
             custom_event_names=frozenset(_list(env, "CUSTOM_EVENT_NAMES")),
+            geo_country_header=_header(env, "GEO_COUNTRY_HEADER"),
+            geo_region_header=_header(env, "GEO_REGION_HEADER"),
         )
 
     def origin_allowed(self, origin: str) -> bool:
@@ -112,7 +128,8 @@ class IngestSettings:
 
 @dataclass(frozen=True, slots=True, repr=False)
 class RelaySettings:
-    """What the relay function needs. ``repr`` never shows the API secret."""
+    """What the relay function needs. ``repr`` never shows the API secret or the pseudonym
+    key."""
 
     project: str
     topic: str
@@ -124,6 +141,8 @@ class RelaySettings:
     consent_rules_path: Path
     ga4_mapping_path: Path
     custom_event_names: frozenset[str] = frozenset()
+    pseudonym_key: str | None = None
+    pseudonym_key_name: str | None = None
 
     def __repr__(self) -> str:
         return (
@@ -150,6 +169,21 @@ class RelaySettings:
             raise ConfigError(
                 "GA4_API_SECRET_NAME: expected projects/<p>/secrets/<name>/versions/<v>"
             )
+        key = env.get("PSEUDONYM_KEY", "").strip() or None
+        key_name = env.get("PSEUDONYM_KEY_NAME", "").strip() or None
+        if key is None and key_name is None:
+            raise ConfigError(
+                "PSEUDONYM_KEY_NAME (or PSEUDONYM_KEY, locally) is not set (the key of the "
+                "client pseudonyms in logs and the consent ledger)"
+            )
+        if key_name is not None and not _SECRET_VERSION.match(key_name):
+            raise ConfigError(
+                "PSEUDONYM_KEY_NAME: expected projects/<p>/secrets/<name>/versions/<v>"
+            )
+        if key_name is None and key is not None and len(key) < MIN_PSEUDONYM_KEY_LENGTH:
+            raise ConfigError(
+                f"PSEUDONYM_KEY: the key must be at least {MIN_PSEUDONYM_KEY_LENGTH} characters"
+            )
         endpoint = env.get("GA4_ENDPOINT", "").strip().rstrip("/") or DEFAULT_GA4_ENDPOINT
         if urlsplit(endpoint).scheme not in ("http", "https"):
             raise ConfigError(f"GA4_ENDPOINT: {endpoint!r} is not an http(s) URL")
@@ -164,6 +198,8 @@ class RelaySettings:
             consent_rules_path=_path(env, "CONSENT_RULES", "consent-rules.yaml"),
             ga4_mapping_path=_path(env, "GA4_MAPPING", "ga4-mapping.yaml"),
             custom_event_names=frozenset(_list(env, "CUSTOM_EVENT_NAMES")),
+            pseudonym_key=key,
+            pseudonym_key_name=key_name,
         )
 
 

@@ -125,7 +125,10 @@ class Published:
         )
         for received in response.received_messages:
             batch = json.loads(received.message.data)
-            self.by_bot[batch["bot_id"]].append(batch)
+            # one message per client: each bot's share of it, in the message's order
+            for bot in dict.fromkeys(event["bot_id"] for event in batch["events"]):
+                events = [event for event in batch["events"] if event["bot_id"] == bot]
+                self.by_bot[bot].append({**batch, "events": events})
 
     def batches(self, bot: str, events: int, timeout: float = 30.0) -> list[dict[str, Any]]:
         """The messages for ``bot``, once they hold at least ``events`` events."""

@@ -21,7 +21,8 @@ OWN_CLIENT_ID = re.compile(r"^\d{9,10}\.\d{10}$")
 CONTRACT_FIELDS = {
     "evt", "bot_id", "process_id", "process_name", "sub_process_id", "sub_process_name",
     "label", "url", "client_id", "session_id", "user_id", "event_id", "ts", "page_location",
-    "page_title", "page_referrer", "language", "consent",
+    "page_title", "page_referrer", "language", "consent", "time_zone", "screen_resolution",
+    "site_consent",
 }  # fmt: skip
 ADDED_BY_INGEST = {"client_ts", "received_at"}
 GA = "GA1.1.1111111111.1690000000"

@@ -94,8 +94,9 @@ def decisions(dev: DevProcess) -> dict[str, set[str]]:
 def test_demo_opt_in_and_opt_out_change_decisions_in_the_live_view(
     dev: DevProcess, browser: Any, tmp_path: Path
 ) -> None:
-    """Clicking through an opt-in and an opt-out on the demo page shows the decisions change."""
-    context = browser.new_context()
+    """Clicking through an opt-in and an opt-out on the demo page shows the decisions change,
+    and each event's derived context (device, the time zone's place)."""
+    context = browser.new_context(timezone_id="Europe/Vienna")
     errors: list[str] = []
     demo = context.new_page()
     demo.on("pageerror", lambda error: errors.append(str(error)))
@@ -129,6 +130,9 @@ def test_demo_opt_in_and_opt_out_change_decisions_in_the_live_view(
     live.wait_for_selector("#events tr td .drop")
     rows = live.locator("#events tr").count()
     assert rows >= 6
+    shown = {flow["context"] for flow in dev.flow()["events"] if flow["published_at"]}
+    assert shown == {"desktop · Linux · Chromium · Europe/Vienna (time zone)"}
+    live.wait_for_selector("#events td:has-text('Europe/Vienna (time zone)')")
     shot = tmp_path / "live.png"
     live.screenshot(path=str(shot), full_page=True)
     assert_not_blank(shot)

@@ -28,26 +28,36 @@ def shipped_rules(**changes: Any) -> ConsentRules:
     return parse_rules(yaml.safe_dump(data))
 
 
+# The event a stamp names when a test does not say: what the listener would stamp.
+STAMP_EVENTS = {"granted": "profiling_single_opt_in", "denied": "profiling_opt_out"}
+NO_EVT = ""  # a stamp's third item: no ``evt`` at all (as stored by older listeners)
+
+
 def event(
     evt: str = "start",
     at: int = 0,
     *,
-    stamp: tuple[str, int] | None = None,
+    stamp: tuple[str, int] | tuple[str, int, str] | None = None,
     bot: str = BOT,
     **fields: Any,
 ) -> LoyJoyEvent:
-    """A contract event at ``T0 + at`` ms; ``stamp`` is (granted|denied, ms after T0)."""
-    consent = None if stamp is None else {"profiling": stamp[0], "at": T0 + stamp[1]}
-    data = contract_event(
-        evt,
-        bot_id=bot,
-        client_id=CLIENT,
-        event_id=f"00000000-0000-4000-8000-{next(_ids):012d}",
-        ts=T0 + at,
-        process_id=None,
-        process_name=None,
-        page_location=None,
-        consent=consent,
-        **fields,
-    )
+    """A contract event at ``T0 + at`` ms; ``stamp`` is (granted|denied, ms after T0) and
+    optionally the event it names (default: the listener's own; ``NO_EVT``: none)."""
+    consent = None
+    if stamp is not None:
+        named = stamp[2] if len(stamp) == 3 else STAMP_EVENTS[stamp[0]]
+        consent = {"profiling": stamp[0], "at": T0 + stamp[1]}
+        if named:
+            consent["evt"] = named
+    defaults: dict[str, Any] = {
+        "bot_id": bot,
+        "client_id": CLIENT,
+        "event_id": f"00000000-0000-4000-8000-{next(_ids):012d}",
+        "ts": T0 + at,
+        "process_id": None,
+        "process_name": None,
+        "page_location": None,
+        "consent": consent,
+    }
+    data = contract_event(evt, **{**defaults, **fields})
     return LoyJoyEvent.model_validate(data)

@@ -10,7 +10,7 @@ from loyjoy_relay.core.consent.decision import decide, records_from_event
 from loyjoy_relay.core.consent.history import ConsentRecord
 from loyjoy_relay.core.events import LoyJoyEvent
 
-from tests.consent.conftest import BOT, CLIENT, OTHER_BOT, T0, event, shipped_rules
+from tests.consent.conftest import BOT, CLIENT, NO_EVT, OTHER_BOT, T0, event, shipped_rules
 
 
 @dataclass
@@ -175,6 +175,76 @@ CASES = [
         {"bots": {BOT: {"anonymous_always": ["open"]}}},
     ),
     Case(
+        "a granted stamp without evt grants nothing",
+        [event("start", 10, stamp=("granted", 5, NO_EVT))],
+        "drop",
+        "denied",
+        {"default": "granted"},
+        reason="names no event this bot grants by",
+    ),
+    Case(
+        "a granted stamp naming an event the bot does not grant by grants nothing",
+        [event("start", 10, stamp=("granted", 5, "profiling_single_opt_in"))],
+        "drop",
+        "denied",
+        {"grant": ["profiling_double_opt_in"]},
+    ),
+    Case(
+        "a stamp that grants nothing overrides an earlier grant (it may hide a revocation)",
+        [
+            event("profiling_double_opt_in", 1),
+            event("start", 10, stamp=("granted", 5, "profiling_single_opt_in")),
+        ],
+        "drop",
+        "denied",
+        {"grant": ["profiling_double_opt_in"]},
+        "may hide an earlier revocation",
+    ),
+    Case(
+        "a grant known after a doubtful stamp still counts",
+        [
+            event("profiling_double_opt_in", 8),
+            event("start", 10, stamp=("granted", 5, NO_EVT)),
+        ],
+        "forward",
+        "granted",
+    ),
+    Case(
+        "a granted stamp naming an event of the grant list grants",
+        [event("start", 10, stamp=("granted", 5, "profiling_double_opt_in"))],
+        "forward",
+        "granted",
+        {"grant": ["profiling_double_opt_in"]},
+        "stamp",
+    ),
+    Case(
+        "a denied stamp without evt still denies",
+        [grant(1), event("start", 10, stamp=("denied", 5, NO_EVT))],
+        "drop",
+        "denied",
+        reason="stamp",
+    ),
+    Case(
+        "a denied stamp naming any event denies",
+        [grant(1), event("start", 10, stamp=("denied", 5, "start"))],
+        "drop",
+        "denied",
+    ),
+    Case(
+        "a single opt-in does not grant where only the double opt-in does",
+        [grant(1), event("start", 10)],
+        "drop",
+        "denied",
+        {"grant": ["profiling_double_opt_in"]},
+    ),
+    Case(
+        "a bot override of grant applies to that bot's stamps",
+        [event("start", 10, stamp=("granted", 5, "profiling_single_opt_in"))],
+        "drop",
+        "denied",
+        {"bots": {BOT: {"grant": ["profiling_double_opt_in"]}}},
+    ),
+    Case(
         "a bot override of revoke makes a custom event revoke for that bot only",
         [grant(1), event("start", 5), event("end", 10)],
         "drop",
@@ -201,13 +271,46 @@ def test_decision_table(case: Case) -> None:
 
 
 def test_event_contributes_its_decision_and_its_stamp() -> None:
-    """A revoke event contributes a revocation at its time and the grant its stamp carried."""
+    """A revoke event contributes a revocation at its time and the grant its stamp carried,
+    each naming the event that made it."""
     rules = shipped_rules()
     item = event("profiling_opt_out", 50, stamp=("granted", 20))
     assert records_from_event(rules.for_bot(item.bot_id), item) == [
-        ConsentRecord(T0 + 50, "revoke", BOT, item.event_id),
-        ConsentRecord(T0 + 20, "grant", BOT, f"stamp:{item.event_id}"),
+        ConsentRecord(T0 + 50, "revoke", BOT, item.event_id, "profiling_opt_out"),
+        ConsentRecord(T0 + 20, "grant", BOT, f"stamp:{item.event_id}", "profiling_single_opt_in"),
     ]
+
+
+@pytest.mark.parametrize("named", [NO_EVT, "start", "profiling_opt_out", "no_such_event"])
+def test_a_granted_stamp_without_a_granting_evt_is_not_recorded(named: str) -> None:
+    """A granted stamp that names no event of the grant list adds nothing to the history."""
+    item = event("start", 50, stamp=("granted", 20, named))
+    assert records_from_event(shipped_rules().for_bot(BOT), item) == []
+
+
+def test_a_denied_stamp_keeps_no_text_of_the_browsers_in_the_history() -> None:
+    """A denied stamp naming something other than a revoke event is recorded without it,
+    so nothing a browser wrote is stored in the ledger."""
+    item = event("start", 50, stamp=("denied", 20, "jane@example.com"))
+    [record] = records_from_event(shipped_rules().for_bot(BOT), item)
+    assert (record.kind, record.evt) == ("revoke", None)
+
+
+def test_a_recorded_grant_without_evt_grants_nothing() -> None:
+    """A grant in the ledger from before records named their event does not grant."""
+    legacy = ConsentRecord(T0 + 1, "grant", BOT, "stamp:old")
+    decision = decide(shipped_rules().for_bot(BOT), event("start", 10), [legacy])
+    assert (decision.action, decision.state) == ("drop", "denied")
+
+
+def test_a_legacy_grant_does_not_hide_a_named_grant_of_the_same_moment() -> None:
+    """Merging keeps a grant that names its event beside an unnamed one at the same time."""
+    legacy = ConsentRecord(T0 + 1, "grant", BOT, "stamp:old")
+    item = event("start", 10, stamp=("granted", 1))
+    history = InMemoryConsentLedger()
+    history.record(CLIENT, [legacy])
+    merged = history.record(CLIENT, records_from_event(shipped_rules().for_bot(BOT), item))
+    assert decide(shipped_rules().for_bot(BOT), item, merged).action == "forward"
 
 
 def test_plain_event_without_stamp_contributes_nothing() -> None:

@@ -32,6 +32,23 @@ EXPECTED = {
     13: ("drop", "consent history"),  # same client, no stamp: the ledger remembers
     14: ("drop", "revoke"),  # opt-in and stamped denial at the same time: revocation wins
     15: ("forward", "consent stamp"),  # stamped granted at the event's own time
+    16: ("drop", "names no event this bot grants by"),  # stamped granted, naming no event
+    17: ("drop", "names no event this bot grants by"),  # granted by an event that is no opt-in
+    18: ("forward", "this profiling_single_opt_in event"),  # opt-in in the help bot
+    19: ("drop", "this profiling_opt_out event"),  # opt-out in the shop bot
+    20: ("drop", "consent stamp"),  # help bot's event stamped with the shop bot's opt-out
+    21: ("drop", "from the client's consent history"),  # no stamp: the opt-out, any bot
+    # the site's banner grants (changes nothing); the context comes from the time zone
+    22: (
+        "forward",
+        "banner (consent mode) denies nothing; granted: forward; "
+        "context: user_location AT/155/150 (time zone)",
+    ),
+    23: ("drop", "the site's banner (tcf) denies analytics_storage; denied: drop"),  # banner denies
+    24: (
+        "anonymize",
+        "banner (tcf) denies analytics_storage; context: user_location AT/155/150 (time zone)",
+    ),
 }
 
 
@@ -65,6 +82,10 @@ def test_sample_ga4_bodies(capsys: pytest.CaptureFixture[str]) -> None:
     text = json.dumps(lines)
     assert "jane.doe" not in text
     assert "2345 6789" not in text
+    opened = lines[1]["ga4"]["events"][0]["params"]
+    assert opened["page_location"] == "https://shop.example.com/chat?utm_source=newsletter"
+    assert opened["page_referrer"] == "https://mail.example.net/read"
+    assert "1234567890" not in json.dumps(lines[1]["ga4"])
     for index in (0, 1, 8):
         anonymous = lines[index]["ga4"]
         assert re.fullmatch(r"\d+\.\d+", anonymous["client_id"])

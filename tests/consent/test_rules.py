@@ -75,6 +75,22 @@ BROKEN = [
     ("wrong version", VALID.replace("version: 1", "version: 2"), 1, "version"),
     ("YAML syntax error", VALID + "never: [load\n", 8, "not valid YAML"),
     ("custom name that is a LoyJoy name", VALID + "custom_events: [load]\n", 7, "already"),
+    (
+        "a click id kept in anonymized URLs",
+        VALID + "anonymized_url_params: [utm_*, gclid]\n",
+        7,
+        "would keep identifying URL parameters (gclid)",
+    ),
+    ("every parameter kept", VALID + "anonymized_url_params: ['*']\n", 7, "_gl"),
+    ("a pattern that keeps user ids", VALID + "anonymized_url_params: [u*]\n", 7, "uid"),
+    ("GA4 session cookies kept", VALID + "anonymized_url_params: [_ga_*]\n", 7, "_ga_"),
+    ("a pattern that is not a name", VALID + "anonymized_url_params: ['a=b']\n", 7, "not a query"),
+    (
+        "an override keeping a click id",
+        VALID + "bots:\n  b1:\n    anonymized_url_params: [fbclid]\n",
+        9,
+        "fbclid",
+    ),
 ]
 
 
@@ -127,6 +143,13 @@ def test_bot_override_replaces_only_listed_keys() -> None:
     assert (plain.default, plain.never) == ("denied", frozenset())
 
 
+def test_anonymized_url_params_default_to_utm_and_may_be_overridden_per_bot() -> None:
+    """Without the key anonymized URLs keep utm_* parameters; a bot may keep others."""
+    rules = parse_rules(VALID + "bots:\n  b1: {anonymized_url_params: [utm_source, lang]}\n")
+    assert rules.for_bot("b2").anonymized_url_params == ("utm_*",)
+    assert rules.for_bot("b1").anonymized_url_params == ("utm_source", "lang")
+
+
 def test_rules_version_changes_with_meaning_only() -> None:
     """The audit's rules version ignores comments and layout but follows any rule change."""
     base = parse_rules(VALID).rules_version
@@ -140,6 +163,7 @@ def test_rules_check_command_exit_codes(tmp_path: Path, capsys: pytest.CaptureFi
     summary = capsys.readouterr().out
     assert "counts as denied" in summary
     assert "dropped" in summary
+    assert "only the query parameters utm_*" in summary
     broken = tmp_path / "rules.yaml"
     broken.write_text(VALID + "never: [load, not_an_event]\n")
     assert main(["rules", "check", str(broken)]) == 2

@@ -12,6 +12,7 @@ from loyjoy_relay.adapters.mapping_file import load_mapping
 from loyjoy_relay.adapters.rules_file import load_rules
 from loyjoy_relay.config import shipped_file
 from loyjoy_relay.core.consent.history import ConsentRecord
+from loyjoy_relay.core.context.model import DeviceContext, RequestContext
 from loyjoy_relay.core.events import LoyJoyEvent
 from loyjoy_relay.core.ga4 import requests as ga4_requests
 from loyjoy_relay.core.ga4.requests import encode_body
@@ -94,7 +95,7 @@ def test_denied_events_are_dropped_and_carried_by_no_request() -> None:
 
 def test_history_from_the_ledger_grants_later_events() -> None:
     """A grant known from the ledger (an earlier message) forwards this message's events."""
-    history = [ConsentRecord(NOW - 60_000, "grant", BOT, "earlier")]
+    history = [ConsentRecord(NOW - 60_000, "grant", BOT, "earlier", "profiling_single_opt_in")]
     result = plan(event("start", 1000), history=history)
     assert decisions(result) == [("start", "forward")]
 
@@ -125,17 +126,33 @@ def test_an_event_ga4_would_refuse_is_set_aside_and_the_rest_sent() -> None:
 
 
 def test_every_body_passes_strict_validation_and_is_sent_as_built() -> None:
-    """Each planned body is valid under ENFORCE_RECOMMENDATIONS and is its payload's bytes."""
+    """Each planned body has no error under ENFORCE_RECOMMENDATIONS and is its payload's
+    bytes; the one warning a body may carry is a location known only to the country."""
     stamp = granted(NOW - 60_000)
-    events = [event("start", 5000 - i, consent=stamp) for i in range(60)]
-    result = plan(*events, event("load", 100))
+    context = RequestContext(
+        device=DeviceContext(category="desktop", browser="Firefox", browser_version="133")
+    )
+    events = [event("start", 5000 - i, consent=stamp, time_zone="Europe/Berlin") for i in range(60)]
+    result = PLANNER.plan(
+        [*events, event("load", 100, time_zone="Europe/Berlin")],
+        [],
+        now_ms=NOW,
+        new_client_id=SequentialClientIds(),
+        context=context,
+    )
     assert [len(r.event_ids) for r in result.requests] == [25, 25, 10, 1]
     for planned in result.requests:
         assert planned.request.body == encode_body(planned.request.payload)
+        assert planned.request.payload["user_location"]["country_id"] == "DE"
+        assert planned.request.payload["device"]["category"] == "desktop"
         messages = validate_body(
             planned.request.body, now_micros=NOW * 1000, behavior="ENFORCE_RECOMMENDATIONS"
         )
-        assert messages == []
+        # GA4 recommends a region beside the country; a time zone gives none, and inventing
+        # one would be worse than the warning (docs/ga4.md, "Derived context")
+        assert [(m.field_path, m.is_error) for m in messages] == [
+            ("user_location.region_id", False)
+        ]
 
 
 def test_each_event_is_serialised_once(monkeypatch: pytest.MonkeyPatch) -> None:

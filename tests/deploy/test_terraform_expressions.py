@@ -116,3 +116,44 @@ def test_website_snippet_is_one_line_with_the_script_and_the_listener(
     )
     assert "{bot: 'BOT_ID'," in two_bots
     assert "\n" not in two_bots
+
+
+def test_the_load_balancer_is_off_by_default_and_names_the_headers_when_on(
+    schema_provider: runner.RunningProvider, console_dir: Path
+) -> None:
+    """Without a domain ingest reads no geo header; with one it reads the two the load
+    balancer adds, whose values are the load balancer's geo variables; a bad domain or a
+    header name the load balancer reserves is refused."""
+    expression = (
+        "{country = local.ingest_environment.GEO_COUNTRY_HEADER, "
+        "region = local.ingest_environment.GEO_REGION_HEADER, "
+        "headers = local.ingest_geo_headers, on = local.ingest_load_balancer}"
+    )
+    off, _ = _evaluate(
+        schema_provider, console_dir, expression, "-var=ingest_load_balancer_domain="
+    )
+    assert (off["country"], off["region"], off["on"]) == ("", "", False)
+    on, _ = _evaluate(schema_provider, console_dir, expression)  # the example's domain
+    assert (on["country"], on["region"], on["on"]) == (
+        "X-Client-Geo-Country",
+        "X-Client-Geo-Region",
+        True,
+    )
+    assert on["headers"] == [
+        "X-Client-Geo-Country:{client_region}",
+        "X-Client-Geo-Region:{client_region_subdivision}",
+    ]
+    for bad in (
+        "-var=ingest_load_balancer_domain=https://x.example.com",
+        "-var=geo_region_header=X-Goog-Region",
+    ):
+        result = runner.terraform(
+            schema_provider,
+            console_dir,
+            "console",
+            "-no-color",
+            "-var-file=example.tfvars",
+            bad,
+            stdin="local.ingest_load_balancer\n",
+        )
+        assert "Invalid value for variable" in result.stderr, bad

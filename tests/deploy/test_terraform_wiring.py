@@ -18,6 +18,7 @@ CONFIG_SOURCE = ROOT / "functions" / "loyjoy_relay" / "config.py"
 # Variables the relay's code reads that Terraform deliberately leaves unset, with why.
 RELAY_UNSET_BY_TERRAFORM = {
     "GA4_API_SECRET": "the value is for local runs; deployed, the relay reads GA4_API_SECRET_NAME",
+    "PSEUDONYM_KEY": "the value is for local runs; deployed, the relay reads PSEUDONYM_KEY_NAME",
     "CONSENT_RULES": "unset: the relay reads the copy of infra/consent-rules.yaml in its upload",
     "GA4_MAPPING": "unset: the relay reads the copy of infra/ga4-mapping.yaml in its upload",
 }
@@ -30,6 +31,11 @@ EXPECTED_GRANTS = {
         "google_service_account.relay",
         "roles/secretmanager.secretAccessor",
         "google_secret_manager_secret.ga4_api_secret",
+    ),
+    (
+        "google_service_account.relay",
+        "roles/secretmanager.secretAccessor",
+        "google_secret_manager_secret.pseudonym_key",
     ),
     ("google_service_account.relay", "roles/datastore.user", "project"),
     (
@@ -105,6 +111,7 @@ def _relay_reads(tmp_path: Path) -> set[str]:
             "GOOGLE_CLOUD_PROJECT": "p",
             "GA4_MEASUREMENT_ID": "G-ABC123XYZ",
             "GA4_API_SECRET_NAME": "projects/p/secrets/s/versions/latest",
+            "PSEUDONYM_KEY_NAME": "projects/p/secrets/k/versions/latest",
             "CONSENT_RULES": str(rules),
             "GA4_MAPPING": str(mapping),
         }
@@ -169,6 +176,14 @@ def test_relay_reads_the_api_secret_from_secret_manager_latest_version(
     """GA4_API_SECRET_NAME is a version resource name of the one secret, never the value."""
     name = _environment(terraform, "relay")["GA4_API_SECRET_NAME"]
     assert name == "${google_secret_manager_secret.ga4_api_secret.id}/versions/latest"
+
+
+def test_relay_reads_the_pseudonym_key_from_its_own_secret(terraform: TerraformConfig) -> None:
+    """PSEUDONYM_KEY_NAME is the latest version of a secret of its own, never a value."""
+    name = _environment(terraform, "relay")["PSEUDONYM_KEY_NAME"]
+    assert name == "${google_secret_manager_secret.pseudonym_key.id}/versions/latest"
+    secret = terraform.resource("google_secret_manager_secret.pseudonym_key")
+    assert value(secret, "secret_id") == "loyjoy-pseudonym-key"
 
 
 def _iam_members(terraform: TerraformConfig) -> Iterator[tuple[str, str, str]]:
@@ -271,8 +286,10 @@ def test_dead_letters_are_kept_in_a_pull_subscription_that_never_expires(
 
 
 def test_relay_is_internal_only_and_ingest_public(terraform: TerraformConfig) -> None:
-    """Only Pub/Sub reaches the relay; browsers reach ingest; both have max instances set."""
-    for function, ingress in (("ingest", "ALLOW_ALL"), ("relay", "ALLOW_INTERNAL_ONLY")):
+    """Only Pub/Sub reaches the relay; browsers reach ingest, only through the load balancer
+    when there is one; both have max instances set."""
+    behind = '${local.ingest_load_balancer ? "ALLOW_INTERNAL_AND_GCLB" : "ALLOW_ALL"}'
+    for function, ingress in (("ingest", behind), ("relay", "ALLOW_INTERNAL_ONLY")):
         service = block(
             terraform.resource(f"google_cloudfunctions2_function.{function}"), "service_config"
         )
@@ -340,15 +357,22 @@ def test_tfvars_example_sets_every_required_variable(terraform: TerraformConfig)
 
 
 def test_outputs_give_urls_and_a_ready_snippet(terraform: TerraformConfig) -> None:
-    """The outputs name the ingest URL, the listener URL, and the snippet made from the URL.
+    """The outputs name the ingest URL (the load balancer's domain when there is one, else the
+    function's), the listener URL, and the snippet made from that URL.
 
     What the snippet reads like is evaluated by Terraform in test_terraform_expressions.py.
     """
     uri = "google_cloudfunctions2_function.ingest.service_config[0].uri"
-    assert value(terraform.outputs["ingest_url"], "value") == f"${{{uri}}}"
-    assert value(terraform.outputs["listener_url"], "value") == f"${{{uri}}}/listener.js"
+    assert terraform.locals["ingest_public_url"] == (
+        f'${{local.ingest_load_balancer ? "https://${{var.ingest_load_balancer_domain}}" : {uri}}}'
+    )
+    public = "local.ingest_public_url"
+    assert value(terraform.outputs["ingest_url"], "value") == f"${{{public}}}"
+    assert value(terraform.outputs["listener_url"], "value") == f"${{{public}}}/listener.js"
     snippet = value(terraform.outputs["website_snippet"], "value")
-    assert snippet == f"${{format(local.website_snippet_format,{uri},local.website_snippet_bot)}}"
+    assert snippet == (
+        f"${{format(local.website_snippet_format,{public},local.website_snippet_bot)}}"
+    )
 
 
 def test_log_metrics_cover_each_operational_count(terraform: TerraformConfig) -> None:
@@ -377,3 +401,34 @@ def test_alerts_watch_the_replay_backlog_and_relay_errors(terraform: TerraformCo
     assert 'response_code_class!="2xx"' in query
     for policy in (backlog, errors):
         assert value(policy, "notification_channels") == "${var.notification_channels}"
+
+
+def test_the_optional_load_balancer_adds_the_geo_headers_ingest_reads(
+    terraform: TerraformConfig,
+) -> None:
+    """Every part of the load balancer exists only with a domain; its backend adds the
+    country and subdivision under the header names ingest is given (only then), logs no
+    requests (they would hold addresses and user agents), and reaches ingest's service."""
+    assert value(terraform.variables["ingest_load_balancer_domain"], "default") == ""
+    parts = [name for name in terraform.resources if name.endswith(".ingest") and "compute" in name]
+    assert len(parts) == 8
+    for name in parts:
+        assert value(terraform.resource(name), "count") == "${local.ingest_load_balancer ? 1 : 0}"
+    backend = terraform.resource("google_compute_backend_service.ingest")
+    assert value(backend, "custom_request_headers") == "${local.ingest_geo_headers}"
+    assert value(block(backend, "log_config"), "enable") is False
+    assert terraform.locals["ingest_geo_headers"] == [
+        "${var.geo_country_header}:{client_region}",
+        "${var.geo_region_header}:{client_region_subdivision}",
+    ]
+    neg = terraform.resource("google_compute_region_network_endpoint_group.ingest")
+    assert value(block(neg, "cloud_run"), "service") == (
+        "${google_cloudfunctions2_function.ingest.service_config[0].service}"
+    )
+    environment = terraform.locals["ingest_environment"]
+    assert environment["GEO_COUNTRY_HEADER"] == (
+        '${local.ingest_load_balancer ? var.geo_country_header : ""}'
+    )
+    assert environment["GEO_REGION_HEADER"] == (
+        '${local.ingest_load_balancer ? var.geo_region_header : ""}'
+    )

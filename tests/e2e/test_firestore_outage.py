@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from loyjoy_relay.devstack.emulators import Emulator
+from loyjoy_relay.devstack.event_factory import granted
 from loyjoy_relay.devstack.pipeline import EmulatorPipeline
 
 from tests.e2e.conftest import (
@@ -37,7 +38,7 @@ def test_firestore_down_sends_nothing_then_delivers_after_recovery(
         assert pipeline.ingest is not None
         assert pipeline.relay is not None
         client, t = new_client_id(), now_ms() - 5_000
-        stamp = {"profiling": "granted", "at": t - 1000}
+        stamp = granted(t - 1000)
         assert post_batch(pipeline.ingest.url, [event("start", client, t, consent=stamp)]) == 202
         wait_for_events(pipeline, 1)
         own_firestore.stop()

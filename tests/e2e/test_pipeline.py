@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections import Counter
 
+from loyjoy_relay.devstack.event_factory import granted
 from loyjoy_relay.devstack.pipeline import EmulatorPipeline
 from loyjoy_relay.service.audit import decisions_in
 
@@ -87,7 +88,7 @@ def test_events_reach_ga4_with_the_shipped_consent_rules(pipeline: EmulatorPipel
 def test_same_message_three_times_reaches_ga4_once(pipeline: EmulatorPipeline) -> None:
     """A message delivered three times: each of its events reaches GA4 exactly once."""
     client, t = new_client_id(), now_ms() - 30_000
-    stamp = {"profiling": "granted", "at": t - 1000}
+    stamp = granted(t - 1000)
     events = [event("start", client, t + i, consent=stamp) for i in range(3)]
     data = client_batch(events)
     before = len(relay_log_records(pipeline, "relay message"))
@@ -109,7 +110,7 @@ def test_ga4_outage_is_retried_and_nothing_lost_or_doubled(pipeline: EmulatorPip
     assert pipeline.sink is not None
     assert pipeline.ingest is not None
     client, t = new_client_id(), now_ms() - 10_000
-    stamp = {"profiling": "granted", "at": t - 1000}
+    stamp = granted(t - 1000)
     pipeline.sink.control(fail_next=6, status=503)
     events = [event("start", client, t + i, consent=stamp) for i in range(30)]
     assert post_batch(pipeline.ingest.url, events) == 202
@@ -129,7 +130,7 @@ def test_poison_message_is_dead_lettered_and_does_not_block(pipeline: EmulatorPi
     replay = subscriber.subscription_path(pipeline.options.project, pipeline.replay_subscription)
     publish(pipeline, b"\x00 this is not a client batch")
     client, t = new_client_id(), now_ms()
-    stamp = {"profiling": "granted", "at": t - 1000}
+    stamp = granted(t - 1000)
     assert post_batch(pipeline.ingest.url, [event("start", client, t, consent=stamp)]) == 202
     wait_for_events(pipeline, 1)
     [dead] = pull_messages(replay, 1)
@@ -144,7 +145,7 @@ def test_dead_lettered_after_retries_is_delivered_once_by_replay(
     assert pipeline.sink is not None
     assert pipeline.ingest is not None
     client, t = new_client_id(), now_ms() - 5_000
-    stamp = {"profiling": "granted", "at": t - 1000}
+    stamp = granted(t - 1000)
     attempts = pipeline.options.max_delivery_attempts * SENDER_ATTEMPTS
     pipeline.sink.control(fail_next=attempts, status=503)
     events = [event("start", client, t + i, consent=stamp) for i in range(4)]
@@ -183,7 +184,7 @@ def test_burst_of_2000_events_from_200_clients_arrives_complete(
     url = pipeline.ingest.url
     t = now_ms() - 20_000
     clients = [new_client_id() for _ in range(200)]
-    stamp = {"profiling": "granted", "at": t - 1000}
+    stamp = granted(t - 1000)
     batches = [[event("start", c, t + i, consent=stamp) for i in range(10)] for c in clients]
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(pool.map(lambda b: post_batch(url, b), batches))

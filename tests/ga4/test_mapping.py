@@ -9,6 +9,7 @@ import pytest
 from loyjoy_relay.adapters.mapping_file import load_mapping, parse_mapping
 from loyjoy_relay.config import shipped_file
 from loyjoy_relay.core.catalogue import CATALOGUE
+from loyjoy_relay.core.consent.privacy import redact
 from loyjoy_relay.core.events import LoyJoyEvent
 from loyjoy_relay.core.ga4 import limits
 from loyjoy_relay.core.ga4.mapping import Ga4Mapping
@@ -119,14 +120,17 @@ def test_session_fallback_is_one_session_per_client_day(shipped: Ga4Mapping) -> 
     assert none.params["engagement_time_msec"] == 100
 
 
-def test_long_values_are_cut_to_ga4_limits(shipped: Ga4Mapping) -> None:
-    """Values longer than GA4 allows are shortened, so a strict check never fails on them."""
+def test_long_values_are_cut_to_ga4_limits_after_the_privacy_step(shipped: Ga4Mapping) -> None:
+    """Mapping keeps values whole (redaction comes first); the outgoing event has them cut to
+    GA4's limits, so a strict check never fails on them."""
     mapped = shipped.map_event(
         event(process_name="x" * 300, page_title="t" * 400, url="https://a/" + "u" * 1000)
     )
-    assert len(str(mapped.params["process_name"])) == 100
-    assert len(str(mapped.params["page_title"])) == 300
-    assert len(str(mapped.params["link_url"])) == 100
+    assert len(str(mapped.params["process_name"])) == 300
+    sent = redact(mapped)
+    assert len(str(sent.params["process_name"])) == 100
+    assert len(str(sent.params["page_title"])) == 300
+    assert len(str(sent.params["link_url"])) == 100
 
 
 def test_uncatalogued_name_breaking_rules_is_rejected_at_map_time(shipped: Ga4Mapping) -> None:

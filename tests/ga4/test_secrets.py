@@ -73,6 +73,7 @@ def settings_env(tmp_path: Path, **values: str) -> dict[str, str]:
     return {
         "GOOGLE_CLOUD_PROJECT": "p",
         "GA4_MEASUREMENT_ID": "G-TEST12345",
+        "PSEUDONYM_KEY": "k" * 32,
         "CONSENT_RULES": str(stand_in),
         "GA4_MAPPING": str(stand_in),
         **values,

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import pytest
+from loyjoy_relay.devstack.event_factory import granted, now_ms
 
 from tests.ingest.conftest import BOT, ORIGIN, make_batch, make_event
 from tests.support.pubsub import pull_messages, pull_nothing
@@ -31,7 +32,7 @@ def test_batch_is_published_with_attributes_and_no_ordering_key(
     assert response.get_json() == {"accepted": 3, "rejected": []}
     [message] = pull_messages(subscription, 1)
     assert message.ordering_key == ""
-    assert dict(message.attributes) == {"bot_id": BOT, "schema_version": "1", "event_count": "3"}
+    assert dict(message.attributes) == {"bot_ids": BOT, "schema_version": "2", "event_count": "3"}
     body = json.loads(message.data)
     assert [e["evt"] for e in body["events"]] == ["open", "start", "end"]
     assert [e["event_id"] for e in body["events"]] == [e["event_id"] for e in events]
@@ -72,6 +73,27 @@ def test_one_message_per_client(client: Any, topic_and_subscription: tuple[str, 
     assert counts == {"1.1": 2, "2.2": 1}
 
 
+def test_one_message_per_client_holds_all_its_bots(
+    make_client: Any, topic_and_subscription: tuple[str, str]
+) -> None:
+    """A client's events of two bots travel in one message (schema version 2), each event
+    keeping its bot and its consent stamp (with the event that made the decision)."""
+    _, subscription = topic_and_subscription
+    client = make_client(ALLOWED_BOT_IDS="")
+    stamp = {"profiling": "denied", "at": now_ms() - 1000, "evt": "profiling_opt_out"}
+    batch = make_batch(
+        make_event(bot_id="bot-b", consent=stamp), make_event(bot_id="bot-a"), sent_at=now_ms()
+    )
+    assert post(client, batch).status_code == 202
+    [message] = pull_messages(subscription, 1)
+    body = json.loads(message.data)
+    assert body["schema_version"] == 2
+    assert "bot_id" not in body
+    assert [e["bot_id"] for e in body["events"]] == ["bot-b", "bot-a"]
+    assert body["events"][0]["consent"]["evt"] == "profiling_opt_out"
+    assert message.attributes["bot_ids"] == "bot-a,bot-b"
+
+
 def test_bad_event_is_rejected_and_good_ones_delivered(
     client: Any, topic_and_subscription: tuple[str, str]
 ) -> None:
@@ -108,7 +130,7 @@ def test_clock_skew_is_corrected_and_original_kept(
     """A client clock 1 h behind: ``ts`` moves by the skew, ``client_ts`` keeps the original."""
     _, subscription = topic_and_subscription
     behind = int(time.time() * 1000) - 3_600_000
-    event = make_event(ts=behind - 2000, consent={"profiling": "granted", "at": behind - 9000})
+    event = make_event(ts=behind - 2000, consent=granted(behind - 9000))
     assert post(client, make_batch(event, sent_at=behind)).status_code == 202
     [message] = pull_messages(subscription, 1)
     relayed = json.loads(message.data)["events"][0]

@@ -20,9 +20,10 @@ from loyjoy_relay.adapters.fakes import (
     InMemoryConsentLedger,
     InMemoryDedup,
     RecordingPublisher,
+    fixed_pseudonyms,
 )
 from loyjoy_relay.adapters.ga4_sender import Ga4Sender, RetryPolicy
-from loyjoy_relay.adapters.logs import JsonLogger, LogMessage, pseudonym
+from loyjoy_relay.adapters.logs import JsonLogger, LogMessage
 from loyjoy_relay.adapters.mapping_file import load_mapping, parse_mapping
 from loyjoy_relay.adapters.rules_file import load_rules
 from loyjoy_relay.adapters.secret_manager import SecretProvider
@@ -61,6 +62,7 @@ def make_service(sink: Ga4Sink, **overrides: Any) -> RelayService:
         "secrets": SecretProvider(),
         "dead_letters": DeadLetters(RecordingPublisher()),
         "logger": JsonLogger("relay"),
+        "pseudonyms": fixed_pseudonyms(),
     }
     fields.update(overrides)
     return build_relay_service(**fields)
@@ -187,7 +189,7 @@ def test_audit_line_has_the_decision_and_no_raw_identifiers(sink: Ga4Sink) -> No
     [line] = [line for line in lines if line["message"] == LogMessage.RELAY_MESSAGE]
     [record] = decisions_in(line)
     assert record["event_id"] == item["event_id"]
-    assert record["client"] == pseudonym(CLIENT)
+    assert record["client"] == fixed_pseudonyms().for_logs(CLIENT)
     assert (record["decision"], record["rule"], record["ga4_request"]) == ("forward", "granted", 0)
     assert record["rules_version"] == service.planner.rules.rules_version
     for raw in (CLIENT, "user-secret-7", "1732449990"):

@@ -23,6 +23,7 @@ from loyjoy_relay.adapters.fakes import (
     RecordingGa4Transport,
     RecordingPublisher,
     SequentialClientIds,
+    fixed_pseudonyms,
 )
 from loyjoy_relay.adapters.ga4_sender import Ga4Sender
 from loyjoy_relay.adapters.logs import JsonLogger
@@ -40,6 +41,13 @@ from tests.support.processes import ROOT
 
 GOLDEN = Path(__file__).parent / "golden"
 NOW = 1_732_450_010_000  # the golden events happened in the ten seconds before
+# An iPhone's Safari behind the optional load balancer, which adds the client's country and
+# subdivision; the message carries only what ingest derives from them.
+USER_AGENT = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.6 Mobile/15E148 Safari/604.1"
+)
+GEO_HEADERS = {"X-Client-Geo-Country": "DE", "X-Client-Geo-Region": "DEBY"}
 
 
 def golden(name: str) -> Any:
@@ -50,7 +58,12 @@ def test_ingest_publishes_the_golden_message(monkeypatch: pytest.MonkeyPatch) ->
     """A listener's POST in; the exact Pub/Sub message (data and attributes) out."""
     publisher = RecordingPublisher()
     settings = IngestSettings.from_env(
-        {"GOOGLE_CLOUD_PROJECT": "p", "ALLOWED_ORIGINS": "https://shop.example.com"}
+        {
+            "GOOGLE_CLOUD_PROJECT": "p",
+            "ALLOWED_ORIGINS": "https://shop.example.com",
+            "GEO_COUNTRY_HEADER": "X-Client-Geo-Country",
+            "GEO_REGION_HEADER": "X-Client-Geo-Region",
+        }
     )
     service = IngestService(settings, publisher, JsonLogger("ingest", io.StringIO()), lambda: NOW)
     monkeypatch.setattr(ingest, "create_service", lambda: service)
@@ -58,7 +71,13 @@ def test_ingest_publishes_the_golden_message(monkeypatch: pytest.MonkeyPatch) ->
     response = app.test_client().post(
         "/",
         data=(GOLDEN / "ingest.request.json").read_bytes(),
-        headers={"Origin": "https://shop.example.com", "Content-Type": "text/plain"},
+        headers={
+            "Origin": "https://shop.example.com",
+            "Content-Type": "text/plain",
+            "User-Agent": USER_AGENT,
+            "X-Forwarded-For": "203.0.113.77",
+            **GEO_HEADERS,
+        },
     )
     assert response.status_code == 202, response.get_data(as_text=True)
     assert response.get_json() == golden("ingest.response.json")
@@ -66,6 +85,9 @@ def test_ingest_publishes_the_golden_message(monkeypatch: pytest.MonkeyPatch) ->
         {"data": json.loads(m.data), "attributes": m.attributes} for m in publisher.messages
     ]
     assert published == golden("ingest.published.json")
+    assert all(
+        b"203.0.113.77" not in m.data and b"iPhone OS" not in m.data for m in publisher.messages
+    )
 
 
 def relay_with_fakes(transport: RecordingGa4Transport) -> RelayService:
@@ -81,6 +103,7 @@ def relay_with_fakes(transport: RecordingGa4Transport) -> RelayService:
         secrets=SecretProvider(),
         dead_letters=DeadLetters(RecordingPublisher()),
         logger=JsonLogger("relay", io.StringIO()),
+        pseudonyms=fixed_pseudonyms(),
         new_client_id=SequentialClientIds(),
         clock_ms=lambda: NOW,
     )

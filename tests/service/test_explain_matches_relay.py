@@ -14,6 +14,7 @@ from loyjoy_relay.adapters.fakes import (
     RecordingGa4Transport,
     RecordingPublisher,
     SequentialClientIds,
+    fixed_pseudonyms,
 )
 from loyjoy_relay.adapters.ga4_sender import Ga4Sender
 from loyjoy_relay.adapters.logs import JsonLogger, LogMessage
@@ -84,6 +85,7 @@ def relay_run(events: list[dict[str, Any]]) -> tuple[list[bytes], dict[str, str]
         secrets=SecretProvider(),
         dead_letters=DeadLetters(RecordingPublisher()),
         logger=JsonLogger("relay", log),
+        pseudonyms=fixed_pseudonyms(),
         new_client_id=SequentialClientIds(),
         clock_ms=lambda: max(e["ts"] for e in events),
     )

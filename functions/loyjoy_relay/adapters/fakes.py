@@ -19,6 +19,10 @@ from loyjoy_relay.adapters.ga4_transport import OutboundRequest, TransportRespon
 from loyjoy_relay.adapters.ports import ClaimResult, OutgoingMessage
 from loyjoy_relay.adapters.secret_manager import api_exceptions
 from loyjoy_relay.core.consent.history import HISTORY_LIMIT, ConsentRecord, merge_history
+from loyjoy_relay.core.pseudonyms import Pseudonyms
+
+# A public key: pseudonyms under it are repeatable in tests and worthless for a deployment.
+FIXED_PSEUDONYM_KEY = b"loyjoy-ga4-relay tests: public, never deployed"
 
 
 class InMemoryConsentLedger:
@@ -122,6 +126,11 @@ class SequentialClientIds:
         """The next id."""
         number = next(self._counter)
         return f"{number}.{number}"
+
+
+def fixed_pseudonyms() -> Pseudonyms:
+    """Pseudonyms under :data:`FIXED_PSEUDONYM_KEY`, for repeatable tests."""
+    return Pseudonyms(FIXED_PSEUDONYM_KEY)
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """The consent ledger in Firestore: one document per client, merged in a transaction.
 
-Collection ``consent_ledger``; the document id is a salted SHA-256 of the client id, so
-the raw id is never stored. Fields: ``records`` (the history, oldest first),
+Collection ``consent_ledger``; the document id is the client's keyed pseudonym
+(``client_key``: deployed, an HMAC under the deployment's key; by default a salted
+SHA-256), so the raw id is never stored. Fields: ``records`` (the history, oldest first),
 ``updated_at`` and ``expire_at`` (``updated_at`` + :data:`RETENTION`), which a Firestore
 TTL policy on ``expire_at`` uses to delete idle histories.
 
@@ -18,7 +19,7 @@ import concurrent.futures
 import datetime
 import hashlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from google.api_core import exceptions as google_exceptions
@@ -69,7 +70,11 @@ class FirestoreConsentLedger:
         *,
         limit: int = HISTORY_LIMIT,
         deadline_s: float = DEADLINE_S,
+        client_key: Callable[[str], str] = document_id,
     ) -> None:
+        # client_key: the document id of a client; deployed, its keyed pseudonym
+        # (core.pseudonyms.Pseudonyms.ledger_key), so the id is never stored
+        self._client_key = client_key
         self._client = client
         self._collection = client.collection(COLLECTION)
         self._limit = limit
@@ -77,7 +82,7 @@ class FirestoreConsentLedger:
 
     def read(self, client_id: str) -> list[ConsentRecord]:
         """The client's known records, oldest first; StoreUnavailable when unreadable."""
-        reference = self._collection.document(document_id(client_id))
+        reference = self._collection.document(self._client_key(client_id))
         with store_call("consent ledger", "be read"):
             snapshot = reference.get(retry=_RETRY, timeout=CALL_TIMEOUT_S)
             return _records(snapshot)
@@ -105,7 +110,7 @@ class FirestoreConsentLedger:
             return future.result(timeout=self._deadline_s + CALL_TIMEOUT_S)
 
     def _merge(self, client_id: str, records: list[ConsentRecord]) -> list[ConsentRecord]:
-        reference = self._collection.document(document_id(client_id))
+        reference = self._collection.document(self._client_key(client_id))
         limit = self._limit
 
         @firestore.transactional

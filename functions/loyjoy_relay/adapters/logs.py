@@ -2,12 +2,12 @@
 
 Cloud Logging parses a JSON object printed on one line to stdout/stderr and takes
 ``severity`` and ``message`` from it; every other key becomes ``jsonPayload``. Never log
-the GA4 API secret or raw identifiers: hash them with :func:`pseudonym`.
+a secret or a raw identifier: a client id is logged as its keyed pseudonym
+(:meth:`loyjoy_relay.core.pseudonyms.Pseudonyms.for_logs`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 import time
@@ -34,14 +34,6 @@ class LogMessage:
         return frozenset(
             value for name, value in vars(cls).items() if name.isupper() and isinstance(value, str)
         )
-
-
-_PSEUDONYM_SALT = b"loyjoy-ga4-relay/v1"
-
-
-def pseudonym(value: str) -> str:
-    """A short stable hash of an identifier, for correlating logs without the raw value."""
-    return hashlib.sha256(_PSEUDONYM_SALT + value.encode()).hexdigest()[:16]
 
 
 class JsonLogger:

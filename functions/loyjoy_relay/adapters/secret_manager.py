@@ -1,4 +1,5 @@
-"""The GA4 API secret: from Secret Manager (fetched once per instance), env, or a value.
+"""Secrets (GA4 API secrets, the pseudonym key): from Secret Manager (fetched once per
+instance), env, or a value.
 
 An adapter. Secret values are cached per reference and never logged, raised or shown in
 a ``repr``. Secret Manager cannot run locally: its fake, with the real client's
@@ -52,17 +53,18 @@ class SecretProvider:
     def __repr__(self) -> str:
         return f"SecretProvider(cached={len(self._cache)})"
 
-    def secret_for(self, ref: SecretRef) -> str:
-        """The secret ``ref`` points to; fetched at most once per reference."""
+    def secret_for(self, ref: SecretRef, variable: str = "GA4_API_SECRET_NAME") -> str:
+        """The secret ``ref`` points to; fetched at most once per reference. An error names
+        ``variable``, the setting the reference came from."""
         if ref.kind == "value":
             return ref.name
         key = (ref.kind, ref.name)
         with self._lock:
             if key not in self._cache:
-                self._cache[key] = self._resolve(ref)
+                self._cache[key] = self._resolve(ref, variable)
             return self._cache[key]
 
-    def _resolve(self, ref: SecretRef) -> str:
+    def _resolve(self, ref: SecretRef, variable: str) -> str:
         if ref.kind == "env":
             value = self._env.get(ref.name, "").strip()
             if not value:
@@ -70,20 +72,20 @@ class SecretProvider:
             return value
         if self._client is None:
             self._client = self._client_factory()
-        return _access(self._client, ref.name)
+        return _access(self._client, ref.name, variable)
 
 
-def _access(client: SecretManagerClient, name: str) -> str:
+def _access(client: SecretManagerClient, name: str, variable: str) -> str:
     exceptions = api_exceptions()
     try:
         response = client.access_secret_version(request={"name": name})
     except (exceptions.NotFound, exceptions.PermissionDenied, exceptions.InvalidArgument) as e:
-        raise ConfigError(f"GA4_API_SECRET_NAME: cannot read {name} ({type(e).__name__})") from None
+        raise ConfigError(f"{variable}: cannot read {name} ({type(e).__name__})") from None
     except exceptions.GoogleAPIError as error:
         raise RetryableError(
             f"Secret Manager did not answer for {name} ({type(error).__name__})"
         ) from None
     value = bytes(response.payload.data).decode("utf-8").strip()
     if not value:
-        raise ConfigError(f"GA4_API_SECRET_NAME: {name} is empty")
+        raise ConfigError(f"{variable}: {name} is empty")
     return value

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from loyjoy_relay.adapters.rules_file import check_rules_text
-from loyjoy_relay.core.consent.rules import BotPolicy, ConsentRules
+from loyjoy_relay.core.consent.rules import BotPolicy, ConsentRules, ContextFields
 
 _ACTIONS = {
     "forward": "forwarded with the visitor's own identifiers",
@@ -38,17 +38,36 @@ def _names(names: frozenset[str]) -> str:
 def _policy_sentences(policy: BotPolicy) -> list[str]:
     return [
         f"Before any profiling decision a visitor counts as {policy.default}.",
-        f"Profiling is granted by {_names(policy.grant)} and revoked by "
-        f"{_names(policy.revoke)}; the latest decision at or before an event counts, and on "
-        "equal times a revocation wins. A grant counts only for the bot it was given in; a "
-        "revocation counts for every bot of the visitor.",
+        f"Profiling is granted by {_names(policy.grant)} (or by a consent stamp that names "
+        f"one of them) and revoked by {_names(policy.revoke)} (or by any stamp that says "
+        "denied); the latest decision at or before an event counts, and on equal times a "
+        "revocation wins. A grant counts only for the bot it was given in; a revocation "
+        "counts for every bot of the visitor.",
         f"Events of a granted visitor are {_ACTIONS[policy.granted]}; events of a denied "
         f"visitor are {_ACTIONS[policy.denied]}.",
         f"Always anonymized: {_names(policy.anonymous_always)}. "
         f"Never sent: {_names(policy.never)}.",
         f"On forwarded events, ad_user_data {_SIGNALS[policy.ad_user_data]} and "
         f"ad_personalization {_SIGNALS[policy.ad_personalization]}.",
+        "Web addresses in anonymized events keep scheme, host and path and only the query "
+        f"parameters {', '.join(policy.anonymized_url_params) or '(none)'}; never a fragment, "
+        "and none of the visitor's identifiers.",
+        f"Forwarded events carry {_context(policy.ga4_context.forward)}; anonymized ones "
+        f"{_context(policy.ga4_context.anonymize)}.",
+        "The site's own consent banner is "
+        + (
+            "respected: its analytics denial makes an event denied and its ad signal "
+            "denials deny those signals; it never grants."
+            if policy.site_consent == "respect"
+            else "ignored."
+        ),
     ]
+
+
+def _context(fields: ContextFields) -> str:
+    where = ", ".join(fields.user_location) or "nothing"
+    device = ", ".join(fields.device) or "nothing"
+    return f"user_location {where} and device {device}"
 
 
 def summary(rules: ConsentRules) -> str:
@@ -56,7 +75,8 @@ def summary(rules: ConsentRules) -> str:
     sentences = [
         f"Consent rules {rules.rules_version}.",
         *_policy_sentences(rules.for_bot("")),
-        "E-mail addresses and phone numbers are removed from every event in every case.",
+        "E-mail addresses and phone numbers are removed from every event in every case, "
+        "however they are encoded.",
     ]
     if rules.custom_events:
         sentences.append(f"Custom event names allowed: {', '.join(rules.custom_events)}.")

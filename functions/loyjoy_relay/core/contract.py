@@ -18,14 +18,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Protocol
 
 from loyjoy_relay.core.catalogue import lookup
 from loyjoy_relay.errors import InvalidInput, TooLarge
 
-SCHEMA_VERSION: Literal[1] = 1
+# The client-batch message: version 2 carries one client's events of all its bots (the
+# relay's model still reads version 1, so older dead letters replay).
+SCHEMA_VERSION: Literal[2] = 2
+# Pub/Sub attribute values hold at most 1024 bytes.
+MAX_ATTRIBUTE_BYTES = 1024
 MAX_BODY_BYTES = 64 * 1024  # what navigator.sendBeacon can carry in most browsers
 MAX_EVENTS_PER_BATCH = 200
 MAX_JSON_DEPTH = 8
@@ -38,17 +42,34 @@ MAX_MILLIS = 10**14
 EVENT_ID_PATTERN: Final = (
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
-_EVENT_ID = re.compile(EVENT_ID_PATTERN.removeprefix("^").removesuffix("$"))
+# An IANA time zone name as browsers report it (Europe/Berlin, America/Argentina/Salta,
+# Etc/GMT+5, UTC); anything else is refused, since only the table's names mean something.
+TIME_ZONE_PATTERN: Final = r"^[A-Za-z][A-Za-z0-9_+-]{0,30}(?:/[A-Za-z0-9_+-]{1,30}){0,2}$"
+SCREEN_RESOLUTION_PATTERN: Final = r"^[1-9][0-9]{0,4}x[1-9][0-9]{0,4}$"
+
+
+def _whole(pattern: str) -> re.Pattern[str]:
+    """``pattern`` (anchored ^...$) to match a whole string, as pydantic's Rust regex does
+    (Python's ``$`` would also match before a final newline)."""
+    return re.compile(pattern.removeprefix("^").removesuffix("$"))
+
+
 MAX_ERRORS = 3  # reasons name at most the first three problems of an event
 
 
 @dataclass(frozen=True, slots=True)
 class Text:
-    """A string field: ``min_length``..``max_length`` characters, or a pattern."""
+    """A string field: 1..``max_length`` characters, or (with a pattern) at most
+    ``max_length`` (0: no limit) matching the pattern."""
 
     max_length: int
     required: bool = False
-    pattern: re.Pattern[str] | None = None
+    pattern: str | None = None
+    compiled: re.Pattern[str] | None = field(init=False, default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.pattern is not None:
+            object.__setattr__(self, "compiled", _whole(self.pattern))
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +80,24 @@ class Millis:
 
 
 @dataclass(frozen=True, slots=True)
-class Stamp:
-    """The ``consent`` object: ``profiling`` granted or denied, and ``at``."""
+class Choice:
+    """One of a few strings."""
+
+    values: tuple[str, ...]
+    required: bool = False
 
 
-Spec = Text | Millis | Stamp
+@dataclass(frozen=True, slots=True)
+class Nested:
+    """An object of its own fields (``ConsentStamp``, ``SiteConsent``); others are dropped."""
+
+    model: str  # the pydantic model's name, which its type error names
+    fields: dict[str, Text | Millis | Choice]
+    required: bool = False
+
+
+Spec = Text | Millis | Choice | Nested
+SIGNAL = Choice(("granted", "denied"))
 
 # The event contract (DESIGN.md), in the order the message lists the fields. The pydantic
 # models of core/events.py say the same; tests/ingest/test_contract.py checks they agree.
@@ -71,7 +105,7 @@ EVENT_FIELDS: Final[dict[str, Spec]] = {
     "evt": Text(64, required=True),
     "bot_id": Text(128, required=True),
     "client_id": Text(128, required=True),
-    "event_id": Text(0, required=True, pattern=_EVENT_ID),
+    "event_id": Text(0, required=True, pattern=EVENT_ID_PATTERN),
     "ts": Millis(required=True),
     "process_id": Text(512),
     "process_name": Text(512),
@@ -85,13 +119,30 @@ EVENT_FIELDS: Final[dict[str, Spec]] = {
     "page_title": Text(512),
     "page_referrer": Text(2048),
     "language": Text(35),
-    "consent": Stamp(),
+    "consent": Nested(
+        "ConsentStamp",
+        {
+            "profiling": Choice(("granted", "denied"), required=True),
+            "at": Millis(required=True),
+            # the LoyJoy event that made the decision (a granted stamp without it grants
+            # nothing: core/consent/decision.py)
+            "evt": Text(64),
+        },
+    ),
+    "time_zone": Text(64, pattern=TIME_ZONE_PATTERN),
+    "screen_resolution": Text(0, pattern=SCREEN_RESOLUTION_PATTERN),
+    "site_consent": Nested(
+        "SiteConsent",
+        {
+            "analytics_storage": SIGNAL,
+            "ad_storage": SIGNAL,
+            "ad_user_data": SIGNAL,
+            "ad_personalization": SIGNAL,
+            "source": Choice(("consent_mode", "tcf"), required=True),
+        },
+    ),
 }
-PROFILING_STATES = ("granted", "denied")
-_CHECKS: Final = tuple(
-    (name, spec, not isinstance(spec, Stamp) and spec.required)
-    for name, spec in EVENT_FIELDS.items()
-)
+_CHECKS: Final = tuple((name, spec, spec.required) for name, spec in EVENT_FIELDS.items())
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,38 +157,69 @@ class Rejection:
         return {"index": self.index, "reason": self.reason}
 
 
+class Context(Protocol):
+    """What ingest derived from the request (``RequestContext``: device, location)."""
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing was derived."""
+        ...
+
+    def model_dump(self, *, exclude_none: bool) -> dict[str, Any]:
+        """Its JSON-ready fields."""
+        ...
+
+
 @dataclass(slots=True)
 class OutgoingBatch:
-    """One client's (and bot's) accepted events of a request: one Pub/Sub message.
+    """One client's accepted events of a request, of any of its bots: one Pub/Sub message.
 
     ``events`` hold each event's contract fields as sent (absent and null ones left out),
-    ``ts`` corrected for the client's clock skew, then ``client_ts`` and ``received_at``.
+    ``ts`` corrected for the client's clock skew, then ``client_ts`` and ``received_at``;
+    ``context`` what ingest derived from the request (JSON-ready, or None).
     """
 
     client_id: str
-    bot_id: str
     received_at: int
     sent_at: int | None
+    context: dict[str, Any] | None
     events: list[dict[str, Any]]
 
+    @property
+    def bot_ids(self) -> tuple[str, ...]:
+        """The bots of the message's events, sorted."""
+        return tuple(sorted({event["bot_id"] for event in self.events}))
+
     def to_message(self) -> tuple[bytes, dict[str, str]]:
-        """Pub/Sub data (a client batch, ``ClientBatch``'s JSON) and its attributes."""
+        """Pub/Sub data (``ClientBatch``'s JSON, byte for byte) and its attributes."""
         body: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "client_id": self.client_id,
-            "bot_id": self.bot_id,
             "received_at": self.received_at,
         }
         if self.sent_at is not None:
             body["sent_at"] = self.sent_at
+        if self.context is not None:
+            body["context"] = self.context
         body["events"] = self.events
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         attributes = {
-            "bot_id": self.bot_id,
             "schema_version": str(SCHEMA_VERSION),
             "event_count": str(len(self.events)),
+            "bot_ids": joined_within(self.bot_ids, MAX_ATTRIBUTE_BYTES),
         }
         return data, attributes
+
+
+def joined_within(names: Iterable[str], limit: int) -> str:
+    """``names`` comma-separated, as many whole names as fit in ``limit`` UTF-8 bytes."""
+    joined = ""
+    for name in names:
+        candidate = f"{joined},{name}" if joined else name
+        if len(candidate.encode()) > limit:
+            break
+        joined = candidate
+    return joined
 
 
 @dataclass(slots=True)
@@ -206,13 +288,17 @@ def parse_request(
     received_at: int,
     bot_allowed: Callable[[str], bool],
     custom_names: frozenset[str] = frozenset(),
+    context: Context | None = None,
 ) -> ParsedRequest:
-    """Validate every event of a request body and group the valid ones by client and bot."""
+    """Validate every event of a request body and group the valid ones by client: one
+    client batch per client, with all of that client's bots, and the ``context`` ingest
+    derived from the request (left out when empty)."""
     raw_events, sent_at = decode_body(body)
     skew = received_at - sent_at if sent_at is not None else 0
     client_now = sent_at if sent_at is not None else received_at
+    derived = None if context is None or context.empty else context.model_dump(exclude_none=True)
     result = ParsedRequest()
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    groups: dict[str, list[dict[str, Any]]] = {}
     for index, raw in enumerate(raw_events):
         bot_id = raw.get("bot_id") if isinstance(raw, dict) else None
         if isinstance(bot_id, str):
@@ -224,10 +310,10 @@ def parse_request(
         if isinstance(outcome, str):
             result.rejected.append(Rejection(index, outcome))
         else:
-            groups.setdefault((outcome["client_id"], outcome["bot_id"]), []).append(outcome)
+            groups.setdefault(outcome["client_id"], []).append(outcome)
     result.batches = [
-        OutgoingBatch(client_id, bot_id, received_at, sent_at, events)
-        for (client_id, bot_id), events in groups.items()
+        OutgoingBatch(client_id, received_at, sent_at, derived, events)
+        for client_id, events in groups.items()
     ]
     return result
 
@@ -283,11 +369,11 @@ def check_event(raw: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         elif type(value) is int and type(spec) is Millis and 0 <= value <= MAX_MILLIS:
             event[name] = value
             continue
-        if isinstance(spec, Stamp):
-            stamp, problems = _check_stamp(value)
+        if isinstance(spec, Nested):
+            fields, problems = _check_nested(spec, value)
             errors.extend(f"{name}{problem}" for problem in problems)
             if not problems:
-                event[name] = stamp
+                event[name] = fields
             continue
         problem = _check_value(spec, value)
         if problem is None:
@@ -306,20 +392,22 @@ def _encodable(value: str) -> bool:
     return True
 
 
-def spec_required(spec: Spec) -> bool:
-    """Whether the field must be present (and not null)."""
-    return not isinstance(spec, Stamp) and spec.required
-
-
 def _type_message(spec: Spec) -> str:
     if isinstance(spec, Text):
         return "Input should be a valid string"
     if isinstance(spec, Millis):
         return "Input should be a valid integer"
-    return "Input should be a valid dictionary or instance of ConsentStamp"
+    if isinstance(spec, Choice):
+        return _choice_message(spec)
+    return f"Input should be a valid dictionary or instance of {spec.model}"
 
 
-def _check_value(spec: Text | Millis, value: Any) -> str | None:
+def _choice_message(spec: Choice) -> str:
+    quoted = [f"'{value}'" for value in spec.values]
+    return f"Input should be {', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+def _check_value(spec: Text | Millis | Choice, value: Any) -> str | None:
     """Pydantic's (strict) message for the first problem with ``value``, or None."""
     if isinstance(spec, Millis):
         if not isinstance(value, int) or isinstance(value, bool):
@@ -329,35 +417,37 @@ def _check_value(spec: Text | Millis, value: Any) -> str | None:
         if value > MAX_MILLIS:
             return f"Input should be less than or equal to {MAX_MILLIS}"
         return None
+    if isinstance(spec, Choice):
+        return None if value in spec.values and isinstance(value, str) else _choice_message(spec)
     if not isinstance(value, str):
         return "Input should be a valid string"
     if not value.isascii() and not _encodable(value):
         return "Input should be a valid string, unable to parse raw data as a unicode string"
-    if spec.pattern is not None:
-        if spec.pattern.fullmatch(value) is None:
-            return f"String should match pattern '{EVENT_ID_PATTERN}'"
-        return None
-    if not value:
+    if spec.pattern is None and not value:
         return "String should have at least 1 character"
-    if len(value) > spec.max_length:
+    if spec.max_length and len(value) > spec.max_length:
         return f"String should have at most {spec.max_length} characters"
+    if spec.compiled is not None and spec.compiled.fullmatch(value) is None:
+        return f"String should match pattern '{spec.pattern}'"
     return None
 
 
-def _check_stamp(value: Any) -> tuple[dict[str, Any], list[str]]:
-    """The stamp's ``profiling`` and ``at``, or its problems as ``".<field>: <message>"``."""
+def _check_nested(spec: Nested, value: Any) -> tuple[dict[str, Any], list[str]]:
+    """The object's fields (null ones left out), or its problems as ``".<field>: ..."``."""
     if not isinstance(value, dict):
-        return {}, [f": {_type_message(Stamp())}"]
+        return {}, [f": {_type_message(spec)}"]
+    fields: dict[str, Any] = {}
     problems = []
-    profiling, at = value.get("profiling"), value.get("at")
-    if "profiling" not in value:
-        problems.append(".profiling: Field required")
-    elif profiling not in PROFILING_STATES:
-        problems.append(".profiling: Input should be 'granted' or 'denied'")
-    if "at" not in value:
-        problems.append(".at: Field required")
-    else:
-        problem = _check_value(Millis(), at)
-        if problem is not None:
-            problems.append(f".at: {problem}")
-    return {"profiling": profiling, "at": at}, problems
+    for name, field_spec in spec.fields.items():
+        item = value.get(name)
+        if item is None:
+            if field_spec.required:
+                message = _type_message(field_spec) if name in value else "Field required"
+                problems.append(f".{name}: {message}")
+            continue
+        problem = _check_value(field_spec, item)
+        if problem is None:
+            fields[name] = item
+        else:
+            problems.append(f".{name}: {problem}")
+    return fields, problems

@@ -13,13 +13,19 @@ For one client's events and that client's consent history, per event and in orde
    in the message is known before any of its events is decided;
 3. a dropped event stops here; an event past GA4's 72-hour window cannot be sent;
 4. the GA4 event (:mod:`~loyjoy_relay.core.ga4.mapping`), the identity it is sent as and
-   the privacy transforms (:mod:`~loyjoy_relay.core.consent.privacy`);
+   the privacy transforms (:mod:`~loyjoy_relay.core.consent.privacy`: for an anonymized
+   event its URLs cut down and the visitor's identifiers scrubbed; in every mode e-mail
+   addresses and phone numbers redacted on every reading, then values cut to GA4's limits);
+5. the derived context it carries (:mod:`~loyjoy_relay.core.consent.context`): the
+   ``user_location`` and ``device`` fields the rules allow for its outcome, from the
+   message's request context and the event's time zone, language and screen;
 
 then the events are grouped by destination and identity into MP requests of at most 25
 events and GA4's byte limit, each serialised once and validated strictly
 (ENFORCE_RECOMMENDATIONS); an event that fails validation is set aside with the reason,
 and the rest of its request is still sent. Validation warnings (what GA4's documentation
-only recommends) never set anything aside.
+only recommends, such as a ``user_location`` without ``region_id`` when only the country
+is known) never set anything aside.
 """
 
 from __future__ import annotations
@@ -27,12 +33,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from loyjoy_relay.core.consent.context import outgoing_context
 from loyjoy_relay.core.consent.decision import Rule, decide, records_from_event
 from loyjoy_relay.core.consent.history import ConsentRecord, merge_history
 from loyjoy_relay.core.consent.privacy import ClientIdSource, identity_for, outgoing_event
 from loyjoy_relay.core.consent.rules import Action, ConsentRules, State
+from loyjoy_relay.core.context.model import RequestContext
 from loyjoy_relay.core.events import LoyJoyEvent
 from loyjoy_relay.core.ga4 import limits
 from loyjoy_relay.core.ga4.mapping import Ga4Mapping
@@ -54,7 +62,8 @@ _EVENT_NAME_MESSAGE = re.compile(r"^Event at index: \[(\d+)\]")
 
 @dataclass(frozen=True, slots=True)
 class EventOutcome:
-    """The consent decision for one event of the message, and why."""
+    """The consent decision for one event of the message, and why; ``context`` says what
+    derived context it is sent with (empty for a dropped event)."""
 
     event_id: str
     evt: str
@@ -62,6 +71,7 @@ class EventOutcome:
     action: Action
     reason: str
     state: State
+    context: str = ""
     rule: Rule = "default"
 
 
@@ -138,8 +148,10 @@ class Planner:
         *,
         now_ms: int,
         new_client_id: ClientIdSource,
+        context: RequestContext | None = None,
     ) -> Plan:
-        """The plan for one client's ``events``, given that client's consent ``history``."""
+        """The plan for one client's ``events``, given that client's consent ``history``
+        and the ``context`` ingest derived from the request that brought them."""
         known = merge_history(history, self.consent_records(events), limit=None)
         outcomes: list[EventOutcome] = []
         unsendable: list[Unsendable] = []
@@ -147,6 +159,7 @@ class Planner:
         for event in events:
             policy = self.rules.for_bot(event.bot_id)
             decision = decide(policy, event, known)
+            sent_with = outgoing_context(decision.action, policy, context, event)
             outcomes.append(
                 EventOutcome(
                     event.event_id,
@@ -155,6 +168,7 @@ class Planner:
                     decision.action,
                     decision.reason,
                     decision.state,
+                    sent_with.note,
                     decision.rule,
                 )
             )
@@ -171,11 +185,17 @@ class Planner:
                 )
                 continue
             try:
-                ga4_event = outgoing_event(decision, self.mapping.map_event(event))
+                ga4_event = outgoing_event(
+                    decision, self.mapping.map_event(event), policy=policy, source=event
+                )
+                identity = replace(
+                    identity_for(decision, event, policy, new_client_id),
+                    user_location=sent_with.user_location,
+                    device=sent_with.device,
+                )
             except Ga4Rejected as error:
                 unsendable.append(Unsendable(event.event_id, error.reason))
                 continue
-            identity = identity_for(decision, event, policy, new_client_id)
             destination = self.mapping.property_for(event.bot_id, self.default_property)
             key = (
                 destination.measurement_id,
@@ -183,6 +203,7 @@ class Planner:
                 identity.user_id,
                 identity.ad_user_data,
                 identity.ad_personalization,
+                sent_with.key(),
             )
             groups.setdefault(key, _Group(destination, identity, [])).events.append(ga4_event)
         requests: list[PlannedRequest] = []

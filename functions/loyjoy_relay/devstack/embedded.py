@@ -19,6 +19,7 @@ from typing import Any
 import flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from loyjoy_relay.adapters.client_ids import random_pseudonym_key
 from loyjoy_relay.adapters.dead_letters import DeadLetters
 from loyjoy_relay.adapters.fakes import InMemoryConsentLedger, InMemoryDedup, RecordingPublisher
 from loyjoy_relay.adapters.ga4_sender import Ga4Sender
@@ -30,6 +31,7 @@ from loyjoy_relay.adapters.secret_manager import SecretProvider
 from loyjoy_relay.config import IngestSettings, shipped_file
 from loyjoy_relay.core.ga4.routing import Ga4Property, SecretRef
 from loyjoy_relay.core.planner import Planner
+from loyjoy_relay.core.pseudonyms import Pseudonyms
 from loyjoy_relay.devstack.embedded_queue import EmbeddedQueue
 from loyjoy_relay.devstack.ga4_sink import Ga4Sink
 from loyjoy_relay.devstack.pipeline import LOCAL_API_SECRET, LOCAL_MEASUREMENT_ID
@@ -92,6 +94,7 @@ def start_embedded(
         secrets=SecretProvider(),
         dead_letters=DeadLetters(RecordingPublisher()),
         logger=relay_logger,
+        pseudonyms=Pseudonyms(random_pseudonym_key().encode()),  # a new key per run
     )
     queue = EmbeddedQueue(deliver=relay.handle_event_data)
     queue.taps.append(lambda message: on_published(message.data))

@@ -95,13 +95,13 @@ def ingest_body(
 def client_batch(
     events: Iterable[Mapping[str, Any]], *, received_at: int | None = None
 ) -> dict[str, Any]:
-    """A client batch as ingest publishes it (no clock skew: ``client_ts`` = ``ts``)."""
+    """A client batch as ingest publishes it (no clock skew: ``client_ts`` = ``ts``): one
+    client's events, of any of its bots."""
     received = received_at if received_at is not None else now_ms()
     items = [{**event, "client_ts": event["ts"], "received_at": received} for event in events]
     return {
-        "schema_version": 1,
+        "schema_version": 2,
         "client_id": items[0]["client_id"],
-        "bot_id": items[0]["bot_id"],
         "received_at": received,
         "events": items,
     }

@@ -30,6 +30,8 @@ class EventFlow:
     bot_id: str = ""
     client: str = ""
     published_at: int | None = None
+    context: str | None = None  # the derived context published with it (device, where)
+    site_consent: str | None = None  # the page's banner as the listener stamped it
     decision: str | None = None
     reason: str | None = None
     consent_state: str | None = None
@@ -39,6 +41,31 @@ class EventFlow:
     def as_json(self) -> dict[str, Any]:
         """A JSON-ready view."""
         return dict(self.__dict__)
+
+
+def _context(context: dict[str, Any], event: dict[str, Any]) -> str:
+    """``mobile · iOS · Safari · DE-BY (load balancer)``: what was derived, and from where."""
+    device = context.get("device") or {}
+    parts = [str(device[k]) for k in ("category", "operating_system", "browser") if device.get(k)]
+    location = context.get("location") or {}
+    if location.get("country_id"):
+        where = location.get("region_id") or location["country_id"]
+        parts.append(f"{where} (load balancer)")
+    elif event.get("time_zone"):
+        parts.append(f"{event['time_zone']} (time zone)")
+    return " · ".join(parts)
+
+
+def _site_consent(stamp: Any) -> str | None:
+    """``consent mode: analytics denied, ads granted``: the page's banner, shortly."""
+    if not isinstance(stamp, dict):
+        return None
+    words = [
+        f"{name.replace('_storage', '').replace('_', ' ')} {stamp[name]}"
+        for name in ("analytics_storage", "ad_storage", "ad_user_data", "ad_personalization")
+        if stamp.get(name)
+    ]
+    return f"{str(stamp.get('source', '')).replace('_', ' ')}: " + ", ".join(words)
 
 
 @dataclass
@@ -67,6 +94,7 @@ class FlowBoard:
             batch = json.loads(data)
         except ValueError:
             return
+        context = batch.get("context") or {}
         with self.lock:
             for event in batch.get("events", []):
                 flow = self._event(str(event.get("event_id")))
@@ -74,6 +102,8 @@ class FlowBoard:
                 flow.bot_id = str(event.get("bot_id", ""))
                 flow.client = str(event.get("client_id", ""))[-6:]
                 flow.published_at = int(time.time() * 1000)
+                flow.context = _context(context, event)
+                flow.site_consent = _site_consent(event.get("site_consent"))
 
     def on_log(self, record: dict[str, Any]) -> None:
         """A structured log line from ingest or relay."""

@@ -12,6 +12,7 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from loyjoy_relay.adapters.client_ids import random_pseudonym_key
 from loyjoy_relay.devstack.emulators import Emulator
 from loyjoy_relay.devstack.ga4_sink import Ga4Sink
 from loyjoy_relay.devstack.processes import ServerProcess, function_process
@@ -34,6 +35,7 @@ class PipelineOptions:
     max_backoff_seconds: int = 4
     ack_deadline_seconds: int = 60
     relay_env: dict[str, str] = field(default_factory=dict)
+    ingest_env: dict[str, str] = field(default_factory=dict)
     tap_subscription: bool = False
 
 
@@ -78,6 +80,7 @@ class EmulatorPipeline:
                 "GA4_MEASUREMENT_ID": LOCAL_MEASUREMENT_ID,
                 "GA4_API_SECRET": LOCAL_API_SECRET,
                 "GA4_ENDPOINT": self.sink.url,
+                "PSEUDONYM_KEY": random_pseudonym_key(),  # a new key per run
                 **self.options.relay_env,
             },
             signature="cloudevent",
@@ -89,6 +92,7 @@ class EmulatorPipeline:
                 **self.env,
                 "ALLOWED_ORIGINS": self.options.allowed_origins,
                 "ALLOWED_BOT_IDS": self.options.allowed_bot_ids,
+                **self.options.ingest_env,
             },
         ).start()
         return self

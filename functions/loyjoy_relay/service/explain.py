@@ -6,7 +6,9 @@ and the client's events are planned together by the same
 :class:`~loyjoy_relay.core.planner.Planner` the relay uses. Each message is taken as
 arriving right after its client's last event, so an old sample export still shows its
 bodies. ``ga4`` is the exact MP request body that would carry the event (several events
-of one identity share a body), byte for byte as the relay would send it.
+of one identity share a body), byte for byte as the relay would send it. The reason also
+says what derived context the event is sent with: from a file of events there is no
+request, so the location comes from each event's time zone and there is no device.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ def explain_events(
         refused = {item.event_id: item.reason for item in plan.unsendable}
         for index, event, outcome in zip(indexes, message, plan.outcomes, strict=True):
             reason = outcome.reason
+            if outcome.context:
+                reason = f"{reason}; {outcome.context}"
             if event.event_id in refused:
                 reason = f"{reason}; but GA4 would refuse it: {refused[event.event_id]}"
             head = json.dumps(

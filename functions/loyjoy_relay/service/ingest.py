@@ -11,7 +11,7 @@ import functools
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -22,6 +22,7 @@ from loyjoy_relay.adapters.ports import MessagePublisher, OutgoingMessage
 from loyjoy_relay.config import IngestSettings
 from loyjoy_relay.core.contract import MAX_BODY_BYTES, ParsedRequest, parse_request
 from loyjoy_relay.errors import InvalidInput, PublishError, TooLarge
+from loyjoy_relay.service.request_context import RequestContextReader
 
 ACCEPTED_CONTENT_TYPES = ("application/json", "text/plain")
 LISTENER_PATH = "/listener.js"
@@ -35,12 +36,19 @@ def _now_ms() -> int:
 
 @dataclass
 class IngestService:
-    """Answers ingest requests; holds the settings and the publisher of one instance."""
+    """Answers ingest requests; holds the settings, the publisher and the request-context
+    reader (device and location, with its cache) of one instance."""
 
     settings: IngestSettings
     publisher: MessagePublisher
     logger: JsonLogger
     clock: Callable[[], int] = _now_ms
+    context_reader: RequestContextReader = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.context_reader = RequestContextReader(
+            self.settings.geo_country_header, self.settings.geo_region_header
+        )
 
     def handle(self, request: flask.Request) -> flask.Response:
         """Answer one HTTP request; never raises for anything a client sent."""
@@ -77,6 +85,7 @@ class IngestService:
                 received_at=self.clock(),
                 bot_allowed=self.settings.bot_allowed,
                 custom_names=self.settings.custom_event_names,
+                context=self.context_reader.read(request.headers).context,
             )
         except InvalidInput as error:
             status = 413 if isinstance(error, TooLarge) else 400

@@ -27,12 +27,13 @@ from typing import Any
 
 from loyjoy_relay.adapters.dead_letters import DeadLetters
 from loyjoy_relay.adapters.ga4_sender import Ga4Sender
-from loyjoy_relay.adapters.logs import JsonLogger, LogMessage, pseudonym
+from loyjoy_relay.adapters.logs import JsonLogger, LogMessage
 from loyjoy_relay.adapters.ports import ConsentLedger, DedupStore
 from loyjoy_relay.core.consent.history import ConsentRecord
 from loyjoy_relay.core.consent.privacy import ClientIdSource
 from loyjoy_relay.core.events import ClientBatch, RelayedEvent
 from loyjoy_relay.core.planner import Plan, Planner
+from loyjoy_relay.core.pseudonyms import Pseudonyms
 from loyjoy_relay.errors import Ga4Rejected, RetryableError, StoreUnavailable, UndecodableMessage
 from loyjoy_relay.service.audit import SentRequest, audit_fields
 
@@ -63,7 +64,8 @@ class RelayService:
     """Relays client batches; holds one instance's planner, stores and clients.
 
     ``api_secrets`` maps each destination's secret reference to its value, resolved at
-    start (:mod:`loyjoy_relay.service.wiring`), so no message waits on Secret Manager.
+    start (:mod:`loyjoy_relay.service.wiring`), so no message waits on Secret Manager;
+    ``pseudonyms`` (keyed likewise) names clients in the logs.
     """
 
     planner: Planner
@@ -73,6 +75,7 @@ class RelayService:
     api_secrets: Mapping[Any, str]
     dead_letters: DeadLetters
     logger: JsonLogger
+    pseudonyms: Pseudonyms
     new_client_id: ClientIdSource
     clock_ms: Callable[[], int] = wall_clock_ms
 
@@ -101,7 +104,11 @@ class RelayService:
         history = self._consent_history(batch)
         claimed = self._claim(batch, report)
         plan = self.planner.plan(
-            claimed, history, now_ms=self.clock_ms(), new_client_id=self.new_client_id
+            claimed,
+            history,
+            now_ms=self.clock_ms(),
+            new_client_id=self.new_client_id,
+            context=batch.context,
         )
         failure: str | None = None
         try:
@@ -138,7 +145,7 @@ class RelayService:
         report.dropped = len(drops)
         report.drop_reasons.update(outcome.reason for outcome in drops)
         fields = {
-            "client": pseudonym(batch.client_id),
+            "client": self.pseudonyms.for_logs(batch.client_id),
             "rules_version": self.planner.rules.rules_version,
             "events": len(batch.events),
             "forwarded": report.forwarded,

@@ -2,8 +2,9 @@
 
 Everything that can be wrong with the configuration is found here, at start, so a broken
 instance stops before its first message with the problem named: the rules and mapping
-files are loaded and checked, and every GA4 API secret the mapping can send with is
-resolved (a missing one names the property and the secret).
+files are loaded and checked, every GA4 API secret the mapping can send with is
+resolved (a missing one names the property and the secret), and so is the key of the
+client pseudonyms (a missing one names ``PSEUDONYM_KEY_NAME``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from loyjoy_relay.config import RelaySettings, secret_environment
 from loyjoy_relay.core.consent.privacy import ClientIdSource
 from loyjoy_relay.core.ga4.routing import Ga4Property, SecretRef
 from loyjoy_relay.core.planner import Planner
+from loyjoy_relay.core.pseudonyms import MIN_KEY_LENGTH, Pseudonyms
 from loyjoy_relay.errors import ConfigError
 from loyjoy_relay.service.relay import RelayService, wall_clock_ms
 
@@ -56,6 +58,26 @@ def resolve_api_secrets(planner: Planner, secrets: SecretProvider) -> dict[Secre
     return resolved
 
 
+def resolve_pseudonyms(settings: RelaySettings, secrets: SecretProvider) -> Pseudonyms:
+    """The client pseudonyms under the deployment's key (``PSEUDONYM_KEY_NAME``, a Secret
+    Manager version, or ``PSEUDONYM_KEY`` locally), fetched now.
+
+    Raises ConfigError naming the variable when the key cannot be had or is too short.
+    """
+    if settings.pseudonym_key_name:
+        variable = "PSEUDONYM_KEY_NAME"
+        ref = SecretRef("secret_manager", settings.pseudonym_key_name)
+    else:
+        variable = "PSEUDONYM_KEY"
+        ref = SecretRef("value", settings.pseudonym_key or "")
+    key = secrets.secret_for(ref, variable=variable).encode()
+    if len(key) < MIN_KEY_LENGTH:
+        raise ConfigError(
+            f"{variable}: the pseudonym key must be at least {MIN_KEY_LENGTH} bytes long"
+        )
+    return Pseudonyms(key)
+
+
 def build_relay_service(
     *,
     planner: Planner,
@@ -65,6 +87,7 @@ def build_relay_service(
     secrets: SecretProvider,
     dead_letters: DeadLetters,
     logger: JsonLogger,
+    pseudonyms: Pseudonyms,
     new_client_id: ClientIdSource = random_client_id,
     clock_ms: Callable[[], int] = wall_clock_ms,
 ) -> RelayService:
@@ -77,6 +100,7 @@ def build_relay_service(
         api_secrets=resolve_api_secrets(planner, secrets),
         dead_letters=dead_letters,
         logger=logger,
+        pseudonyms=pseudonyms,
         new_client_id=new_client_id,
         clock_ms=clock_ms,
     )
@@ -97,14 +121,17 @@ def create_relay_service(*, firestore_client: Any | None = None) -> RelayService
         mapping=load_mapping(settings.ga4_mapping_path, custom_names=settings.custom_event_names),
         default_property=default_property(settings),
     )
+    secrets = SecretProvider(env=secret_environment())
+    pseudonyms = resolve_pseudonyms(settings, secrets)
     if firestore_client is None:
         firestore_client = firestore.Client(project=settings.project)
     return build_relay_service(
         planner=planner,
-        ledger=FirestoreConsentLedger(firestore_client),
+        ledger=FirestoreConsentLedger(firestore_client, client_key=pseudonyms.ledger_key),
         dedup=FirestoreDedup(firestore_client),
         sender=Ga4Sender(settings.ga4_endpoint, logger=logger),
-        secrets=SecretProvider(env=secret_environment()),
+        secrets=secrets,
         dead_letters=DeadLetters(PubSubPublisher(settings.project, settings.dead_letter_topic)),
         logger=logger,
+        pseudonyms=pseudonyms,
     )

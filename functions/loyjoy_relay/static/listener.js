@@ -6,6 +6,7 @@
   if (typeof window === 'undefined' || window.LoyJoyRelay) return;
 
   var PREFIX = 'loyjoy_relay.';
+  var REVOKED = 'revoked';                    // the client's last revocation in any bot's chat
   var GRANT = ['profiling_single_opt_in', 'profiling_double_opt_in'];
   var REVOKE = ['profiling_opt_out', 'profiling_single_opt_in_rejected'];
   // Fields taken from LoyJoy's obj, with the ingest contract's length limits. Never email
@@ -20,6 +21,9 @@
   var MAX_ATTEMPTS = 10;                      // then the next page load tries again (~8 min)
   var REQUEST_TIMEOUT_MS = 30000;
   var DONE_MEMORY = 1000;
+  var SIGNALS = ['analytics_storage', 'ad_storage', 'ad_user_data', 'ad_personalization'];
+  var TIME_ZONE = /^[A-Za-z][\w+-]{0,30}(\/[\w+-]{1,30}){0,2}$/;  // as ingest checks it
+  var tcf = null;                             // the page's TCF signals, once __tcfapi is seen
   var senders = {};
   var memory = {};                            // stand-in when localStorage is unavailable
   var debugOn = false;
@@ -123,14 +127,105 @@
     if (typeof value === 'number' && isFinite(value)) value = String(value);
     return typeof value === 'string' && value.length ? value.slice(0, max) : null;
   }
+  // ---- consent: each bot's last profiling decision, and the client's last revocation ----
+  function decision(d) {                  // a stored decision, or null
+    return d && (d.profiling === 'granted' || d.profiling === 'denied') && typeof d.at === 'number' && isFinite(d.at)
+      ? d : null;
+  }
+  function later(a, b) {                  // the later decision; on equal times a revocation wins
+    if (!a || !b) return a || b;
+    if (a.at !== b.at) return a.at > b.at ? a : b;
+    return a.profiling === 'denied' ? a : b;
+  }
+  function stampOf(d) {                   // the stamp names the event that made the decision
+    var stamp = { profiling: d.profiling, at: d.at };
+    if (typeof d.evt === 'string' && d.evt) stamp.evt = d.evt.slice(0, 64);
+    return stamp;
+  }
+  function migrateRevocations() {         // listeners before 'revoked' kept denials per bot only
+    var stored = decision(load(REVOKED));
+    var latest = stored;
+    try {
+      for (var i = 0; i < window.localStorage.length; i++) {
+        var name = window.localStorage.key(i) || '';
+        if (name.indexOf(PREFIX + 'consent.') !== 0) continue;
+        var d = decision(load(name.slice(PREFIX.length)));
+        if (d && d.profiling === 'denied') latest = later(latest, d);
+      }
+    } catch (e) { /* storage blocked: nothing stored to migrate */ }
+    if (latest !== stored) save(REVOKED, latest);
+  }
   function consentFor(botId, evt, ts) {
+    // The stamp is the later of this bot's last decision and the client's last revocation
+    // in any bot's chat: an opt-out anywhere covers every bot's later events.
     var key = 'consent.' + botId;
-    if (GRANT.indexOf(evt) >= 0 || REVOKE.indexOf(evt) >= 0) {
-      save(key, { profiling: GRANT.indexOf(evt) >= 0 ? 'granted' : 'denied', at: ts });
+    var granting = GRANT.indexOf(evt) >= 0;
+    if (granting || REVOKE.indexOf(evt) >= 0) {
+      var made = { profiling: granting ? 'granted' : 'denied', at: ts, evt: evt };
+      save(key, made);
+      if (!granting) save(REVOKED, later(decision(load(REVOKED)), made));
     }
-    var stamp = load(key);
-    return stamp && (stamp.profiling === 'granted' || stamp.profiling === 'denied') && typeof stamp.at === 'number'
-      ? { profiling: stamp.profiling, at: stamp.at } : null;
+    var own = decision(load(key));
+    // A grant stored by an older listener names no event, so it grants nothing: it must
+    // not hide a revocation made before it (it is kept only for its own record).
+    if (own && own.profiling === 'granted' && typeof own.evt !== 'string') own = null;
+    var governing = later(own, decision(load(REVOKED)));
+    return governing ? stampOf(governing) : null;
+  }
+  // ---- page context: time zone, screen, the site's consent banner (docs/listener.md) ----
+  function timeZone() {
+    try { var z = Intl.DateTimeFormat().resolvedOptions().timeZone; return TIME_ZONE.test(z) ? z : null; } catch (e) { return null; }
+  }
+  function screenSize() {
+    var w = window.screen && screen.width, h = window.screen && screen.height;
+    return w >= 1 && h >= 1 && w < 1e5 && h < 1e5 ? Math.round(w) + 'x' + Math.round(h) : null;
+  }
+  function consentMode() {                // dataLayer consent commands; the last update wins
+    var dl = window.dataLayer, gen = {}, reg = {}, upd = {}, seen = false;
+    for (var i = 0; dl && i < dl.length; i++) {
+      try {
+        var c = dl[i], v = c && c[0] === 'consent' && c[2];
+        if (!v || typeof v !== 'object' || (c[1] !== 'default' && c[1] !== 'update')) continue;
+        seen = true;
+        SIGNALS.forEach(function (k) {    // a default for some regions counts where it denies
+          if (v[k] !== 'granted' && v[k] !== 'denied') return;
+          if (c[1] === 'update') upd[k] = v[k]; else if (!v.region) gen[k] = v[k]; else if (v[k] === 'denied') reg[k] = v[k];
+        });
+      } catch (e) { /* a strange entry */ }
+    }
+    return seen ? merge(merge(gen, reg, true), upd) : null;
+  }
+  function merge(a, b, stricter) {        // b over a, or (stricter) denied if either denies
+    var out = {};
+    SIGNALS.forEach(function (k) {
+      var v = stricter ? (a[k] === 'denied' || b[k] === 'denied' ? 'denied' : a[k] || b[k]) : b[k] || a[k];
+      if (v) out[k] = v;
+    });
+    return out;
+  }
+  function tcfSignals(d) {                // Google's TCF mapping; analytics storage by Purpose 1
+    var p = (d.purpose && d.purpose.consents) || {}, g = !!(d.vendor && d.vendor.consents && d.vendor.consents[755]);
+    var s = function (ok) { return ok ? 'granted' : 'denied'; };
+    return { analytics_storage: s(p[1]), ad_storage: s(p[1] && g), ad_user_data: s(p[1] && p[7] && g),
+      ad_personalization: s(p[3] && p[4] && g) };
+  }
+  function watchTcf() {                   // until the CMP answers, nothing is consented
+    if (tcf || typeof window.__tcfapi !== 'function') return;
+    tcf = tcfSignals({});
+    try {
+      window.__tcfapi('addEventListener', 2, function (d, ok) {
+        if (ok && d && d.gdprApplies === false) tcf = { none: true };
+        else if (ok && d && /^(tcloaded|useractioncomplete|cmpuishown)$/.test(d.eventStatus)) tcf = tcfSignals(d);
+      });
+    } catch (e) { debug('__tcfapi failed', e); }
+  }
+  function siteConsent() {                // both on the page: each signal the stricter of the two
+    watchTcf();
+    var mode = consentMode(), t = tcf && !tcf.none ? tcf : null;
+    if (!mode && !t) return null;
+    var out = merge(mode || {}, t || {}, true);
+    out.source = t ? 'tcf' : 'consent_mode';
+    return out;
   }
   function withoutFragment(url) {         // fragments can hold tokens (#access_token=...)
     var i = String(url || '').indexOf('#');
@@ -164,6 +259,8 @@
     Object.keys(page).forEach(function (k) { if (page[k] !== null) event[k] = page[k]; });
     var consent = consentFor(event.bot_id, event.evt, now);
     if (consent) event.consent = consent;
+    var more = { time_zone: timeZone(), screen_resolution: screenSize(), site_consent: siteConsent() };
+    Object.keys(more).forEach(function (k) { if (more[k]) event[k] = more[k]; });
     return event;
   }
   function pushDataLayer(evt, obj) {      // what the source document's snippet does
@@ -329,6 +426,8 @@
     };
   }
 
+  try { migrateRevocations(); } catch (e) { debug('consent migration failed', e); }
+  try { watchTcf(); } catch (e) { debug('TCF failed', e); }
   try {
     window.addEventListener('pagehide', function () { eachSender('beacon'); });
     document.addEventListener('visibilitychange', function () {

@@ -11,7 +11,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -26,10 +27,28 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from loyjoy_relay.core.catalogue import ConsentAction, lookup, profiling_events
+from loyjoy_relay.core.consent.urls import (
+    DEFAULT_ANONYMIZED_URL_PARAMS,
+    IDENTIFYING_PARAMS,
+    pattern_matches,
+)
 
 State = Literal["granted", "denied"]
 Action = Literal["forward", "anonymize", "drop"]
 Signal = Literal["granted", "denied", "follow"]
+SiteConsentUse = Literal["respect", "ignore"]
+# GA4's user_location and device fields the relay can fill (never ``city``, which it never
+# derives, nor a device's ``model`` or ``brand``).
+LocationField = Literal["continent_id", "subcontinent_id", "country_id", "region_id"]
+DeviceField = Literal[
+    "category",
+    "operating_system",
+    "operating_system_version",
+    "browser",
+    "browser_version",
+    "language",
+    "screen_resolution",
+]
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, strict=True)
 
@@ -84,10 +103,38 @@ def _not_an_opt_in(name: str) -> str:
     return name
 
 
+_URL_PARAM_PATTERN = re.compile(r"^[A-Za-z0-9_.\-\[\]]{0,64}\*?$")
+
+
+def _url_param_pattern(pattern: str) -> str:
+    if not pattern or not _URL_PARAM_PATTERN.match(pattern):
+        raise PydanticCustomError(
+            "url_param_pattern",
+            "'{pattern}' is not a query parameter name, nor a prefix ending in * (like utm_*)",
+            {"pattern": pattern},
+        )
+    return pattern
+
+
+def _keeps_no_identifier(pattern: str) -> str:
+    matched = sorted(name for name in IDENTIFYING_PARAMS if pattern_matches(pattern, name))
+    if matched or pattern_matches(pattern, "_ga_x") or pattern.lower().startswith("_ga_"):
+        raise PydanticCustomError(
+            "identifying_url_param",
+            "'{pattern}' would keep identifying URL parameters ({names}) in anonymized events",
+            {"pattern": pattern, "names": ", ".join(matched[:5]) or "_ga_<stream>"},
+        )
+    return pattern
+
+
 EventName = Annotated[str, AfterValidator(_known_event)]
 GrantName = Annotated[str, AfterValidator(_known_event), AfterValidator(_profiling_opt_in)]
 RevokeName = Annotated[str, AfterValidator(_known_event), AfterValidator(_not_an_opt_in)]
 CustomName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,39}$")]
+# A query parameter name, or a prefix ending in "*" (``utm_*``).
+UrlParamPattern = Annotated[
+    str, AfterValidator(_url_param_pattern), AfterValidator(_keeps_no_identifier)
+]
 
 
 class Ga4Consent(BaseModel):
@@ -97,6 +144,73 @@ class Ga4Consent(BaseModel):
 
     ad_user_data: Signal = "denied"
     ad_personalization: Signal = "denied"
+
+
+class ContextFields(BaseModel):
+    """The ``user_location`` and ``device`` fields events of one outcome may carry; a list
+    left out carries nothing."""
+
+    model_config = _STRICT
+
+    user_location: list[LocationField] = Field(default_factory=list)
+    device: list[DeviceField] = Field(default_factory=list)
+
+    def allows(self, other: ContextFields) -> bool:
+        """True when every field ``other`` lists is listed here too."""
+        return set(other.user_location) <= set(self.user_location) and set(other.device) <= set(
+            self.device
+        )
+
+
+def _default_ga4_context() -> Ga4Context:
+    return Ga4Context(
+        forward=ContextFields(
+            user_location=["continent_id", "subcontinent_id", "country_id", "region_id"],
+            device=[
+                "category",
+                "operating_system",
+                "operating_system_version",
+                "browser",
+                "browser_version",
+                "language",
+                "screen_resolution",
+            ],
+        ),
+        # The country (its continent and sub-continent follow from it) and the category.
+        anonymize=ContextFields(
+            user_location=["continent_id", "subcontinent_id", "country_id"], device=["category"]
+        ),
+    )
+
+
+class Ga4Context(BaseModel):
+    """How much derived context (where, what device) forwarded and anonymized events carry;
+    an outcome left out carries none. An anonymized event never carries more than a
+    forwarded one."""
+
+    model_config = _STRICT
+
+    forward: ContextFields = Field(default_factory=ContextFields)
+    anonymize: ContextFields = Field(default_factory=ContextFields)
+
+    @field_validator("anonymize")
+    @classmethod
+    def _anonymize_within_forward(
+        cls, anonymize: ContextFields, info: ValidationInfo
+    ) -> ContextFields:
+        forward = info.data.get("forward")
+        if isinstance(forward, ContextFields) and not forward.allows(anonymize):
+            extra = sorted(
+                (set(anonymize.user_location) - set(forward.user_location))
+                | (set(anonymize.device) - set(forward.device))
+            )
+            raise PydanticCustomError(
+                "anonymize_beyond_forward",
+                "anonymized events may not carry more than forwarded ones: '{field}' is "
+                "not listed under forward",
+                {"field": extra[0]},
+            )
+        return anonymize
 
 
 class _Policy(BaseModel):
@@ -112,6 +226,11 @@ class _Policy(BaseModel):
     anonymous_always: list[EventName] = Field(default_factory=list)
     never: list[EventName] = Field(default_factory=list)
     ga4_consent: Ga4Consent = Field(default_factory=Ga4Consent)
+    anonymized_url_params: list[UrlParamPattern] = Field(
+        default_factory=lambda: list(DEFAULT_ANONYMIZED_URL_PARAMS)
+    )
+    ga4_context: Ga4Context = Field(default_factory=_default_ga4_context)
+    site_consent: SiteConsentUse = "respect"
 
     @field_validator("revoke")
     @classmethod
@@ -139,6 +258,9 @@ class BotOverride(BaseModel):
     anonymous_always: list[EventName] | None = None
     never: list[EventName] | None = None
     ga4_consent: Ga4Consent | None = None
+    anonymized_url_params: list[UrlParamPattern] | None = None
+    ga4_context: Ga4Context | None = None
+    site_consent: SiteConsentUse | None = None
 
     @field_validator("*", mode="before")
     @classmethod
@@ -163,6 +285,9 @@ class BotPolicy:
     never: frozenset[str]
     ad_user_data: Signal
     ad_personalization: Signal
+    anonymized_url_params: tuple[str, ...] = DEFAULT_ANONYMIZED_URL_PARAMS
+    ga4_context: Ga4Context = field(default_factory=_default_ga4_context)
+    site_consent: SiteConsentUse = "respect"
 
 
 class ConsentRules(_Policy):
@@ -234,6 +359,9 @@ class ConsentRules(_Policy):
             never=frozenset(fields["never"]),
             ad_user_data=consent.ad_user_data,
             ad_personalization=consent.ad_personalization,
+            anonymized_url_params=tuple(fields["anonymized_url_params"]),
+            ga4_context=fields["ga4_context"],
+            site_consent=fields["site_consent"],
         )
 
     @functools.cached_property

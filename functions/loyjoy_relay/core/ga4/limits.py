@@ -8,6 +8,7 @@ validator (checked per request). Each value names its source (as in
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # sending-events, Limitations (the Event Builder's schemas agree: events.ts, event.ts,
 # custom.ts, userProperties.ts, item.ts).
@@ -41,6 +42,43 @@ UNLIMITED_PARAMS = frozenset({"session_id", "session_number"})
 # sending-events, Limitations: names start with a letter and hold only letters, digits
 # and underscores (Event Builder event.ts: "^[A-Za-z][A-Za-z0-9_]*$").
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def param_value_limit(name: str) -> int | None:
+    """GA4's length limit for the string value of event param ``name`` (None: exempt)."""
+    if name in UNLIMITED_PARAMS:
+        return None
+    return LONG_PARAM_LIMITS.get(name, MAX_PARAM_VALUE_LENGTH)
+
+
+_ZERO_WIDTH_JOINER = "\u200d"
+_PARTIAL_ESCAPE = re.compile(r"%[0-9A-Fa-f]?$")
+
+
+def _continues(char: str) -> bool:
+    """True for a character that belongs to the one before it (a combining mark, a
+    variation selector, an emoji skin tone)."""
+    code = ord(char)
+    return (
+        unicodedata.category(char) in ("Mn", "Mc", "Me")
+        or 0xFE00 <= code <= 0xFE0F
+        or 0xE0100 <= code <= 0xE01EF
+        or 0x1F3FB <= code <= 0x1F3FF
+    )
+
+
+def cut(value: str, limit: int) -> str:
+    """``value`` in at most ``limit`` characters, cut on a character boundary: never
+    inside a combining sequence, an emoji sequence or a ``%XX`` escape."""
+    if len(value) <= limit:
+        return value
+    end = limit
+    while end > 0 and (
+        _continues(value[end]) or _ZERO_WIDTH_JOINER in (value[end], value[end - 1])
+    ):
+        end -= 1
+    return _PARTIAL_ESCAPE.sub("", value[:end])
+
 
 # reference, "Reserved event names".
 RESERVED_EVENT_NAMES = frozenset(

@@ -133,8 +133,8 @@ class Ga4Mapping:
         for field_name, param in self.params.items():
             value = getattr(event, field_name, None)
             if isinstance(value, str) and value:
-                limit = limits.LONG_PARAM_LIMITS.get(param, limits.MAX_PARAM_VALUE_LENGTH)
-                params[param] = value[:limit]
+                # whole: values are cut to GA4's limits after redaction (core.consent.privacy)
+                params[param] = value
         session_id = _session_id(event, self.session_fallback)
         if session_id is not None:
             params["session_id"] = session_id

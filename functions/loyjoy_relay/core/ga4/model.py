@@ -28,10 +28,13 @@ class Ga4Event:
 
 @dataclass(frozen=True, slots=True)
 class Ga4Identity:
-    """Who events are sent as: the request-level fields of an MP body."""
+    """Who events are sent as: the request-level fields of an MP body (with the derived
+    ``user_location`` and ``device`` the rules let them carry)."""
 
     client_id: str
     user_id: str | None = None
     ad_user_data: ConsentSignal = "DENIED"
     ad_personalization: ConsentSignal = "DENIED"
     user_properties: dict[str, ParamValue] = field(default_factory=dict)
+    user_location: dict[str, str] | None = None
+    device: dict[str, str] | None = None

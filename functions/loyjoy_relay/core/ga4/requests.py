@@ -40,6 +40,10 @@ def request_header(identity: Ga4Identity) -> dict[str, Any]:
         "ad_user_data": identity.ad_user_data,
         "ad_personalization": identity.ad_personalization,
     }
+    if identity.user_location:
+        body["user_location"] = dict(identity.user_location)
+    if identity.device:
+        body["device"] = dict(identity.device)
     if identity.user_properties:
         body["user_properties"] = {
             name: {"value": value} for name, value in identity.user_properties.items()
