@@ -1,7 +1,7 @@
 """The relay in-process: events per second per core, and log bytes per event.
 
-The shipped relay service (``build_relay_service``) with the shipped fakes: in-memory
-consent ledger and dedup, ``RecordingGa4Transport`` behind the real ``Ga4Sender``,
+The shipped relay service (``build_relay_service``) with the shipped fakes: the in-memory
+client ledger (consent history and dedup), ``RecordingGa4Transport`` behind the real ``Ga4Sender``,
 ``SequentialClientIds``, fixed pseudonyms, dead letters kept in memory, and the real
 ``JsonLogger`` writing into a byte counter. So this measures the relay's own work per
 message (decode, consent, map, redact, validate, serialise, log) without Firestore or the
@@ -153,7 +153,6 @@ def relay_with_fakes(log: ByteCounter) -> Process:
     from loyjoy_relay.adapters.dead_letters import DeadLetters
     from loyjoy_relay.adapters.fakes import (
         InMemoryConsentLedger,
-        InMemoryDedup,
         RecordingGa4Transport,
         RecordingPublisher,
         SequentialClientIds,
@@ -177,7 +176,6 @@ def relay_with_fakes(log: ByteCounter) -> Process:
             default_property=Ga4Property(MEASUREMENT_ID, SecretRef("value", "bench-secret")),
         ),
         ledger=InMemoryConsentLedger(),
-        dedup=InMemoryDedup(),
         sender=Ga4Sender("https://ga4.invalid", transport=RecordingGa4Transport(), logger=logger),
         secrets=SecretProvider(),
         dead_letters=DeadLetters(RecordingPublisher()),

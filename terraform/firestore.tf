@@ -1,7 +1,10 @@
-# Firestore (native mode) holds two collections of the relay, each document carrying an
+# Firestore (native mode) holds the relay's client ledger, each document carrying an
 # `expire_at` timestamp that a TTL policy uses to delete it:
-#   consent_ledger - the last profiling decisions per client (consent semantics, DESIGN.md)
-#   relay_dedup    - event ids already sent, so a redelivered message sends nothing twice
+#   consent_ledger - one document per client: its profiling decisions (consent semantics,
+#                    DESIGN.md), the events being sent and those sent recently, so a
+#                    redelivered message sends nothing twice
+#   relay_dedup    - the per-event records of earlier releases; nothing writes there now,
+#                    and the TTL policy empties it within days of an upgrade
 # If the project already has a (default) database, import it first:
 #   terraform import google_firestore_database.main "projects/<project>/databases/(default)"
 
@@ -27,5 +30,18 @@ resource "google_firestore_field" "ttl" {
   ttl_config {}
 
   # A TTL field is only written and compared by the TTL policy; indexing it costs writes.
+  index_config {}
+}
+
+# The ledger's maps are keyed by event ids and decision sources, new keys all the time. The
+# relay reads each document by its id and never queries these fields, so indexing them
+# would only slow every write and count against a document's 40,000 index entries.
+resource "google_firestore_field" "ledger_maps_unindexed" {
+  for_each = toset(["decisions", "claims", "done"])
+
+  database   = google_firestore_database.main.name
+  collection = "consent_ledger"
+  field      = each.value
+
   index_config {}
 }

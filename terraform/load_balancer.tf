@@ -56,6 +56,59 @@ resource "google_compute_backend_service" "ingest" {
   log_config {
     enable = false
   }
+
+  security_policy = local.ingest_edge_rate_limit ? google_compute_security_policy.ingest[0].id : null
+}
+
+# Optional, with the load balancer: Cloud Armor answers 429 at Google's edge to any address
+# sending more than var.edge_rate_limit_per_minute requests a minute, before the request
+# reaches (and is billed to) ingest. Ingest's own per-instance limits still apply behind it.
+locals {
+  ingest_edge_rate_limit = local.ingest_load_balancer && var.edge_rate_limit_per_minute > 0
+}
+
+resource "google_compute_security_policy" "ingest" {
+  count = local.ingest_edge_rate_limit ? 1 : 0
+
+  name        = "loyjoy-ingest"
+  description = "Rate limit per client address in front of the LoyJoy ingest function."
+
+  rule {
+    action      = "throttle"
+    priority    = 1000
+    description = "At most edge_rate_limit_per_minute requests a minute per client address."
+
+    match {
+      versioned_expr = "SRC_IPS_V1"
+      config {
+        src_ip_ranges = ["*"]
+      }
+    }
+
+    rate_limit_options {
+      conform_action = "allow"
+      exceed_action  = "deny(429)"
+      enforce_on_key = "IP"
+
+      rate_limit_threshold {
+        count        = var.edge_rate_limit_per_minute
+        interval_sec = 60
+      }
+    }
+  }
+
+  rule {
+    action      = "allow"
+    priority    = 2147483647
+    description = "Everything else."
+
+    match {
+      versioned_expr = "SRC_IPS_V1"
+      config {
+        src_ip_ranges = ["*"]
+      }
+    }
+  }
 }
 
 resource "google_compute_url_map" "ingest" {

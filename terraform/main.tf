@@ -31,6 +31,13 @@ locals {
     # without it a client could send them itself, so ingest must not read them.
     GEO_COUNTRY_HEADER = local.ingest_load_balancer ? var.geo_country_header : ""
     GEO_REGION_HEADER  = local.ingest_load_balancer ? var.geo_region_header : ""
+    # Abuse limits per instance (README, "Limits against abuse").
+    CLIENT_RATE_PER_SECOND  = tostring(var.client_rate_per_second)
+    CLIENT_RATE_BURST       = tostring(var.client_rate_burst)
+    ADDRESS_RATE_PER_SECOND = tostring(var.address_rate_per_second)
+    ADDRESS_RATE_BURST      = tostring(var.address_rate_burst)
+    TRUSTED_PROXY_HOPS      = tostring(coalesce(var.trusted_proxy_hops, local.ingest_load_balancer ? 2 : 1))
+    AUTOMATED_USER_AGENTS   = join(",", var.automated_user_agents)
     # Read by functions-framework's server, not by our code: the threads that serve
     # requests at once. Its default (4 per CPU) would leave most of the concurrency Cloud
     # Run routes to an instance waiting in the socket backlog, and ingest's requests wait

@@ -98,6 +98,33 @@ resource "google_logging_metric" "event_counts" {
   depends_on = [google_project_service.apis]
 }
 
+# Requests ingest refused before publishing anything to protect the bill and the GA4
+# property: crawlers and headless browsers, and senders over a rate limit.
+resource "google_logging_metric" "ingest_refused_requests" {
+  name        = "ingest_refused_requests"
+  description = "Requests ingest refused unpublished: automated clients (403) and rate-limited senders (429), by reason."
+  filter      = "${local.ingest_log} AND jsonPayload.message=\"ingest request\" AND (jsonPayload.status=403 OR jsonPayload.status=429) AND jsonPayload.reason:*"
+
+  label_extractors = {
+    reason = "EXTRACT(jsonPayload.reason)"
+  }
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "INT64"
+    unit         = "1"
+    display_name = "ingest_refused_requests"
+
+    labels {
+      key         = "reason"
+      value_type  = "STRING"
+      description = "automated client, rate limited (client) or rate limited (address)."
+    }
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
 locals {
   promql_event_sum = { for name in keys(local.event_count_metrics) : name => "sum(increase(logging_googleapis_com:user_${name}_sum{monitored_resource=\"cloud_run_revision\"}[5m]))" }
 

@@ -219,3 +219,80 @@ variable "geo_region_header" {
     error_message = "geo_region_header must be a header name of letters, digits and hyphens, not Host, X-User-IP, nor starting with X-Google, X-Goog-, X-GFE or X-Amz- (reserved by the load balancer)."
   }
 }
+variable "client_rate_per_second" {
+  description = "Requests a second one client id may send to ingest (per instance), after its burst. Over it ingest answers 429 with Retry-After and publishes nothing; the listener retries later."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.client_rate_per_second > 0
+    error_message = "client_rate_per_second must be positive."
+  }
+}
+
+variable "client_rate_burst" {
+  description = "Requests one client id may send at once before client_rate_per_second applies."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.client_rate_burst >= 1 && floor(var.client_rate_burst) == var.client_rate_burst
+    error_message = "client_rate_burst must be a whole number of at least 1."
+  }
+}
+
+variable "address_rate_per_second" {
+  description = "Requests a second one source address may send (per instance), after its burst. Higher than the client limit: visitors behind one office or carrier NAT share an address."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.address_rate_per_second > 0
+    error_message = "address_rate_per_second must be positive."
+  }
+}
+
+variable "address_rate_burst" {
+  description = "Requests one source address may send at once before address_rate_per_second applies."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.address_rate_burst >= 1 && floor(var.address_rate_burst) == var.address_rate_burst
+    error_message = "address_rate_burst must be a whole number of at least 1."
+  }
+}
+
+variable "trusted_proxy_hops" {
+  description = "Proxies in front of ingest that append to X-Forwarded-For; the client address is that many entries from the right. Null (the default): 1 for Google's front end alone, 2 with the ingest load balancer in front."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.trusted_proxy_hops == null ? true : var.trusted_proxy_hops >= 0 && floor(var.trusted_proxy_hops) == var.trusted_proxy_hops
+    error_message = "trusted_proxy_hops must be null or a whole number of at least 0."
+  }
+}
+
+variable "automated_user_agents" {
+  description = "Case-insensitive User-Agent substrings of crawlers and automated browsers whose requests ingest refuses (403, nothing published). Empty keeps the built-in list (HeadlessChrome, PhantomJS, bot/, crawler, spider, +http, lighthouse, facebookexternalhit); [\"none\"] turns screening off."
+  type        = list(string)
+  default     = []
+}
+
+variable "edge_rate_limit_per_minute" {
+  description = "With the ingest load balancer: a Cloud Armor policy answers 429 at Google's edge to any client address over this many requests a minute. 0 (the default) adds no policy. Cloud Armor is billed per policy, rule and request (docs/deploy.md)."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.edge_rate_limit_per_minute >= 0 && floor(var.edge_rate_limit_per_minute) == var.edge_rate_limit_per_minute
+    error_message = "edge_rate_limit_per_minute must be a whole number of at least 0."
+  }
+}
+
+variable "keep_platform_request_logs" {
+  description = "Keep Cloud Run's request logs of ingest, which hold each visitor's IP address and user agent. false (the default) excludes them from Cloud Logging, so neither is stored anywhere."
+  type        = bool
+  default     = false
+}

@@ -89,6 +89,78 @@ def _path(env: Mapping[str, str], name: str, filename: str) -> Path:
     return path
 
 
+# Substrings (compared case-insensitively) of the User-Agent of crawlers and automated
+# browsers: their events are answered 403 and never published. Crawlers announce a bot
+# name with a version ("Googlebot/2.1", "bingbot/2.0") or an info URL ("+http://...");
+# headless browsers say so (HeadlessChrome; PhantomJS).
+DEFAULT_AUTOMATED_USER_AGENTS = (
+    "headlesschrome",
+    "phantomjs",
+    "bot/",
+    "crawler",
+    "spider",
+    "+http",
+    "lighthouse",
+    "facebookexternalhit",
+)
+
+
+def _automated_markers(env: Mapping[str, str]) -> tuple[str, ...]:
+    """``AUTOMATED_USER_AGENTS``: empty or unset, the built-in markers; ``none``, no screening;
+    else exactly the markers listed."""
+    markers = tuple(marker.lower() for marker in _list(env, "AUTOMATED_USER_AGENTS"))
+    if not markers:
+        return DEFAULT_AUTOMATED_USER_AGENTS
+    return () if markers == ("none",) else markers
+
+
+def _positive_number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value != value or value == float("inf"):
+        raise ConfigError(f"{name}: {raw!r} is not a positive number")
+    return value
+
+
+def _whole_number(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit() or int(raw) < minimum:
+        raise ConfigError(f"{name}: {raw!r} is not a whole number of at least {minimum}")
+    return int(raw)
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    """Ingest's per-instance limits: requests a second and burst, per client and address."""
+
+    client_per_second: float = 2.0
+    client_burst: int = 10
+    # People behind one office or mobile-carrier NAT share an address: far higher.
+    address_per_second: float = 20.0
+    address_burst: int = 60
+    # How many proxies in front of ingest append to X-Forwarded-For (Google's front end
+    # of Cloud Functions: 1; an external HTTPS load balancer in front adds 1 more).
+    trusted_proxy_hops: int = 1
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> RateLimits:
+        """Read the ``*_RATE_*`` and ``TRUSTED_PROXY_HOPS`` variables."""
+        return cls(
+            client_per_second=_positive_number(env, "CLIENT_RATE_PER_SECOND", 2.0),
+            client_burst=_whole_number(env, "CLIENT_RATE_BURST", 10, 1),
+            address_per_second=_positive_number(env, "ADDRESS_RATE_PER_SECOND", 20.0),
+            address_burst=_whole_number(env, "ADDRESS_RATE_BURST", 60, 1),
+            trusted_proxy_hops=_whole_number(env, "TRUSTED_PROXY_HOPS", 1, 0),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class IngestSettings:
     """What the ingest function needs."""
@@ -102,6 +174,8 @@ class IngestSettings:
     # subdivision ({client_region}, {client_region_subdivision}); None: no load balancer.
     geo_country_header: str | None = None
     geo_region_header: str | None = None
+    rate_limits: RateLimits = RateLimits()
+    automated_user_agents: tuple[str, ...] = DEFAULT_AUTOMATED_USER_AGENTS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> IngestSettings:
@@ -115,6 +189,8 @@ class IngestSettings:
             custom_event_names=frozenset(_list(env, "CUSTOM_EVENT_NAMES")),
             geo_country_header=_header(env, "GEO_COUNTRY_HEADER"),
             geo_region_header=_header(env, "GEO_REGION_HEADER"),
+            rate_limits=RateLimits.from_env(env),
+            automated_user_agents=_automated_markers(env),
         )
 
     def origin_allowed(self, origin: str) -> bool:

@@ -12,7 +12,9 @@
     │   └── DeliveryFailed     GA4 answered 429/5xx, timed out or could not be reached
     └── PermanentError         will never succeed: dead-letter with the reason, never retry
         ├── UndecodableMessage a Pub/Sub message that is not a client batch
-        └── Ga4Rejected        GA4 refused the request (4xx) or it failed validation
+        ├── Ga4Rejected        GA4 refused the request (4xx) or it failed validation
+        └── DeliveryUncertain  GA4 may have received the request, but its answer was lost
+                               twice: parked, not sent a third time
 
 HTTP status codes are chosen only in the ingest entry point; the relay's rule is
 "raise a ``RetryableError`` to be retried, dead-letter a ``PermanentError``".
@@ -71,3 +73,11 @@ class UndecodableMessage(PermanentError):
 
 class Ga4Rejected(PermanentError):
     """GA4 refused a request, or the request failed validation before sending."""
+
+
+class DeliveryUncertain(PermanentError):
+    """GA4 may have received a request whose answer was lost, and the one resend failed too.
+
+    Resending again could add a further copy (GA4 does not deduplicate), so the events are
+    parked with this reason for a person to check before replaying them.
+    """

@@ -24,7 +24,15 @@ from tests.support.processes import ServerProcess, function_process
 from .servers import FaultProxy, Site
 
 CHROMIUM = Path("/usr/bin/chromium")
+# Headless Chromium says "HeadlessChrome" in its User-Agent, which ingest refuses as an
+# automated client (as it should); the pages here play real visitors, so they present a
+# desktop Chrome's User-Agent.
+VISITOR_USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
 CHROMIUM_ARGS = [
+    f"--user-agent={VISITOR_USER_AGENT}",
     "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
@@ -189,6 +197,18 @@ class Tab:
     def fire(self, evt: str, fields: dict[str, Any] | None = None) -> None:
         """Make the LoyJoy stand-in fire ``evt`` through the configured listeners."""
         self.page.evaluate("([evt, fields]) => LoyJoy.fire(evt, fields)", [evt, fields or {}])
+
+    def wait_until_sent(self, endpoint: str) -> None:
+        """Wait until the listener holds nothing for ``endpoint``, queued or in flight (a
+        page left while a fetch is in flight hands its events to the beacon as well, and
+        ingest publishes that second copy: a test that counts copies waits first)."""
+        from tests.support.net import wait_until
+
+        wait_until(
+            lambda: not self.storage().get(f"queue:{endpoint}"),
+            timeout=30,
+            what="the listener's queue to be sent and answered",
+        )
 
     def storage(self) -> dict[str, Any]:
         """The listener's localStorage entries, decoded."""

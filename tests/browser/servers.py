@@ -155,6 +155,9 @@ class FaultProxy:
     seen: list[SeenRequest] = field(default_factory=list)
     _failures_left: int = 0
     _failure_status: int = 503
+    _holds_left: int = 0
+    _holding: int = 0
+    _release: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -166,6 +169,32 @@ class FaultProxy:
         """Answer the next ``times`` requests with ``status`` (0 heals)."""
         with self._lock:
             self._failures_left, self._failure_status = times, status
+
+    def hold(self, times: int) -> None:
+        """Keep the next ``times`` POSTs waiting, unforwarded, until :meth:`release` (a
+        request in flight that has not reached ingest yet)."""
+        with self._lock:
+            self._holds_left = times
+            self._release.clear()
+
+    def holding(self) -> int:
+        """How many POSTs are being held now."""
+        with self._lock:
+            return self._holding
+
+    def release(self) -> None:
+        """Let held requests go on to ingest."""
+        self._release.set()
+
+    def _wait_if_held(self, method: str) -> None:
+        with self._lock:
+            if method != "POST" or self._holds_left <= 0:
+                return
+            self._holds_left -= 1
+            self._holding += 1
+        self._release.wait(timeout=60)
+        with self._lock:
+            self._holding -= 1
 
     def answered(self) -> list[int]:
         """The statuses of the POSTs so far, oldest first."""
@@ -191,6 +220,8 @@ class FaultProxy:
         with self._lock:
             self.seen.clear()
             self._failures_left = 0
+            self._holds_left = 0
+        self._release.set()
 
     def _next_failure(self) -> int | None:
         with self._lock:
@@ -211,6 +242,7 @@ class FaultProxy:
             def _relay(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {k: v for k, v in self.headers.items() if k in FORWARDED_HEADERS}
+                proxy._wait_if_held(self.command)
                 status = proxy._next_failure()
                 if status == 0:
                     proxy._record(SeenRequest(self.command, headers, body, 0))

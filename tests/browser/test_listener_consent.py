@@ -44,6 +44,7 @@ def test_a_revocation_in_one_bots_chat_stamps_the_next_event_of_another_bot_deni
     }
     assert after["client_ts"] >= opt_out["client_ts"]
 
+    tab.wait_until_sent(ingest.url)
     tab.page.reload()  # the revocation outlives the page, for every bot
     tab.fire("start", {"bot_id": other})
     tab.fire("profiling_double_opt_in", {"bot_id": other})

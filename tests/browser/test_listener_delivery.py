@@ -84,27 +84,92 @@ def test_bodies_stay_under_64_kib(
     assert {len(event["url"]) for event in clicked} == {2048}, "cut to the contract's limit"
 
 
-@pytest.mark.parametrize("how", ["navigate-away", "tab-hidden"])
-def test_beacon_sends_queued_events_on_page_hide(
-    tab: Tab, site: Site, proxy: FaultProxy, published: Published, bot: str, how: str
+def hide_tab(tab: Tab) -> None:
+    """What a browser does on a tab switch: visibilityState hidden, a visibilitychange."""
+    tab.page.evaluate(
+        """() => { Object.defineProperty(document, 'visibilityState',
+                       {configurable: true, get: () => 'hidden'});
+                   document.dispatchEvent(new Event('visibilitychange')); }"""
+    )
+
+
+def test_beacon_sends_queued_events_when_the_page_is_left(
+    tab: Tab, site: Site, proxy: FaultProxy, published: Published, bot: str
 ) -> None:
-    """Queued events leave with navigator.sendBeacon when the page is hidden or left."""
+    """Queued events leave with navigator.sendBeacon when the page is left (pagehide)."""
     tab.page.goto(site.page_url(endpoint=proxy.url, bot=bot, options=HOLD))
     fire_many(tab, ["open", "interaction"])
     assert proxy.posts() == [], "held by the batch delay"
-    if how == "navigate-away":
-        tab.page.click("#away")
-    else:
-        tab.page.evaluate(
-            """() => { Object.defineProperty(document, 'visibilityState',
-                           {configurable: true, get: () => 'hidden'});
-                       document.dispatchEvent(new Event('visibilitychange')); }"""
-        )
+    tab.page.click("#away")
     assert [e["evt"] for e in published.events(bot, 3)] == ["load", "open", "interaction"]
     [request] = proxy.wait_posts(1)
     assert request.headers["Sec-Fetch-Mode"] == "no-cors", "sent by sendBeacon"
     assert request.headers["Content-Type"].startswith("text/plain")
     assert queue_in_storage(tab, proxy.url) == []
+
+
+def test_a_tab_switch_sends_with_a_fetch_whose_answer_counts(
+    tab: Tab, site: Site, proxy: FaultProxy, published: Published, bot: str
+) -> None:
+    """On a tab switch queued events leave at once with a keepalive fetch, not a beacon: a
+    503 from ingest is retried like any failed batch, so nothing is given up."""
+    proxy.fail(1, status=503)
+    tab.expect_failed_requests(proxy.url)
+    tab.page.goto(site.page_url(endpoint=proxy.url, bot=bot, options=HOLD))
+    fire_many(tab, ["open", "interaction"])
+    hide_tab(tab)
+    events = published.events(bot, 3)
+    assert [e["evt"] for e in events] == ["load", "open", "interaction"]
+    refused, accepted = proxy.wait_posts(2)
+    assert (refused.status, accepted.status) == (503, 202)
+    assert refused.headers["Sec-Fetch-Mode"] == "cors", "a fetch, whose answer is read"
+    assert refused.events() == accepted.events(), "the same batch, retried"
+    wait_until(lambda: queue_in_storage(tab, proxy.url) == [], what="the stored queue to empty")
+    assert published.count(bot) == 3, "each event published once"
+
+
+def test_pagehide_hands_events_in_flight_to_the_beacon(
+    tab: Tab, site: Site, proxy: FaultProxy, published: Published, bot: str
+) -> None:
+    """A fetch still in flight when the page is left does not hold its events back: they go
+    with the beacon too, beside what was queued (a second copy is the relay's to drop)."""
+    proxy.hold(1)
+    tab.page.goto(site.page_url(endpoint=proxy.url, bot=bot, options=HOLD))
+    fire_many(tab, ["open"])
+    tab.page.evaluate("LoyJoyRelay.flush()")
+    wait_until(lambda: proxy.holding() == 1, what="the fetch to be in flight")
+    fire_many(tab, ["interaction"])
+    tab.page.click("#away")
+    events = published.events(bot, 3)
+    assert [e["evt"] for e in events] == ["load", "open", "interaction"]
+    [beacon] = proxy.wait_posts(1)
+    assert beacon.headers["Sec-Fetch-Mode"] == "no-cors", "sent by sendBeacon"
+    assert [e["evt"] for e in beacon.events()] == ["load", "open", "interaction"]
+    proxy.release()  # the late copy reaches ingest too: the relay drops it by event_id
+    late = proxy.wait_posts(2)[1]
+    assert [e["event_id"] for e in late.events()] == [e["event_id"] for e in events[:2]]
+
+
+def test_a_long_title_ending_in_an_emoji_is_cut_whole_and_delivered(
+    tab: Tab, site: Site, ingest: ServerProcess, published: Published, bot: str
+) -> None:
+    """Text is cut by code points: a 512-character title ending in an emoji keeps the whole
+    emoji, and half an emoji in the page's own text is sent as U+FFFD; ingest takes both."""
+    tab.page.goto(site.page_url(endpoint=ingest.url, bot=bot, boot="0"))
+    title = "x" * 511 + "\U0001f600" + " and more"
+    tab.page.evaluate(
+        """([endpoint, bot, title]) => {
+            document.title = title;
+            LoyJoy('boot', {bot, eventListeners: [LoyJoyRelay.listener({endpoint})]});
+            LoyJoy.fire('start', {label: 'Yes \\ud83d'});
+            LoyJoyRelay.flush();
+        }""",
+        [ingest.url, bot, title],
+    )
+    events = published.events(bot, 2)
+    assert [e["evt"] for e in events] == ["load", "start"]
+    assert {e["page_title"] for e in events} == {"x" * 511 + "\U0001f600"}
+    assert events[1]["label"] == "Yes \ufffd"
 
 
 @pytest.mark.parametrize(

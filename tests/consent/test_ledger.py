@@ -1,4 +1,4 @@
-"""The consent ledgers: the same contract in memory and in Firestore (on the emulator)."""
+"""The client ledger's consent history: the same contract in memory and in Firestore (emulator)."""
 
 from __future__ import annotations
 
@@ -7,20 +7,18 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from google.cloud import firestore
+from loyjoy_relay.adapters.client_ledger import RETENTION
 from loyjoy_relay.adapters.fakes import InMemoryConsentLedger
 from loyjoy_relay.adapters.firestore_ledger import (
-    CALL_TIMEOUT_S,
     COLLECTION,
-    DEADLINE_S,
-    RETENTION,
     FirestoreConsentLedger,
     document_id,
 )
-from loyjoy_relay.adapters.ports import ConsentLedger
+from loyjoy_relay.adapters.ports import ClientState, ConsentLedger
 from loyjoy_relay.core.consent.history import ConsentRecord
 from loyjoy_relay.errors import StoreUnavailable
 
@@ -46,16 +44,7 @@ def make_ledger(request: pytest.FixtureRequest) -> Iterator[LedgerFactory]:
         yield InMemoryConsentLedger
         return
     client = request.getfixturevalue("firestore_client")
-    made: list[FirestoreConsentLedger] = []
-
-    def build(**options: Any) -> ConsentLedger:
-        ledger = FirestoreConsentLedger(client, **options)
-        made.append(ledger)
-        return ledger
-
-    yield build
-    for ledger in made:
-        ledger.close()
+    yield lambda **options: FirestoreConsentLedger(client, **options)
 
 
 def new_client() -> str:
@@ -119,53 +108,109 @@ def test_firestore_document_is_keyed_by_hash_and_expires(
     assert client not in repr(data)
     expected = datetime.datetime.now(datetime.UTC) + RETENTION
     assert abs((data["expire_at"] - expected).total_seconds()) < 60
-    ledger.close()
+
+
+def test_firestore_document_id_comes_from_the_client_key(
+    firestore_client: firestore.Client,
+) -> None:
+    """A ``client_key`` callable names the client's document (keyed pseudonyms plug in here)."""
+    ledger = FirestoreConsentLedger(firestore_client, client_key=lambda c: f"key-{c[::-1]}")
+    client = new_client()
+    ledger.record(client, [rec(10, "revoke")])
+    assert firestore_client.collection(COLLECTION).document(f"key-{client[::-1]}").get().exists
+
+
+def test_a_history_written_before_the_map_layout_is_still_read(
+    firestore_client: firestore.Client,
+) -> None:
+    """A document of the earlier layout (records as a list) keeps counting after an upgrade,
+    and new decisions are added beside it without rewriting it."""
+    client = new_client()
+    legacy = rec(10, "revoke", source="old-1")
+    reference = firestore_client.collection(COLLECTION).document(document_id(client))
+    reference.set({"records": [legacy.as_json()]})
+    ledger = FirestoreConsentLedger(firestore_client)
+    assert ledger.read(client) == [legacy]
+    added = rec(20, "grant", source="new-1")
+    assert ledger.record(client, [added]) == [legacy, added]
+    assert reference.get().to_dict()["records"] == [legacy.as_json()]  # type: ignore[index]
+
+
+def test_a_malformed_document_is_unreadable_not_guessed(
+    firestore_client: firestore.Client,
+) -> None:
+    """A document the relay did not write in its shape raises StoreUnavailable (fail closed)."""
+    client = new_client()
+    reference = firestore_client.collection(COLLECTION).document(document_id(client))
+    reference.set({"decisions": {"x": {"at": "yesterday", "kind": "revoke"}}})
+    with pytest.raises(StoreUnavailable):
+        FirestoreConsentLedger(firestore_client).read(client)
 
 
 def test_concurrent_writers_lose_no_revocation(firestore_client: firestore.Client) -> None:
-    """Two relays recording into one history at once keep every record, revocations included."""
-    client = new_client()
-    ledgers = [FirestoreConsentLedger(firestore_client) for _ in range(2)]
-    written: list[list[ConsentRecord]] = [[], []]
+    """Eight writers recording into one history at once, without a transaction, keep every
+    record, revocations included, and all finish within seconds."""
+    client, writers, steps = new_client(), 8, 6
+    ledgers = [FirestoreConsentLedger(firestore_client) for _ in range(writers)]
+    barrier = threading.Barrier(writers)
 
-    def writer(index: int) -> None:
-        for step in range(8):
-            kind = "revoke" if step % 3 == index else "grant"
+    def write(index: int) -> list[ConsentRecord]:
+        barrier.wait(timeout=30)
+        written = []
+        for step in range(steps):
+            kind = "revoke" if (step + index) % 3 == 0 else "grant"
             record = rec(1000 * step + index, kind, source=f"w{index}-{step}")
-            while True:  # the relay's retry: a contended merge raises and is run again
-                try:
-                    ledgers[index].record(client, [record])
-                    break
-                except StoreUnavailable:
-                    continue
-            written[index].append(record)
+            ledgers[index].record(client, [record])
+            written.append(record)
+        return written
 
-    threads = [threading.Thread(target=writer, args=(index,)) for index in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=writers) as pool:
+        results = [pool.submit(write, index) for index in range(writers)]
+        written = [record for result in results for record in result.result(timeout=60)]
+    elapsed = time.monotonic() - started
+    assert elapsed < 30, f"{writers} writers took {elapsed:.1f} s"
     stored = set(ledgers[0].read(client))
-    assert stored == set(written[0]) | set(written[1])
-    assert {r for r in stored if r.kind == "revoke"} == {
-        r for r in written[0] + written[1] if r.kind == "revoke"
-    }
-    for ledger in ledgers:
-        ledger.close()
+    assert stored == set(written)
+    assert {r for r in stored if r.kind == "revoke"} == {r for r in written if r.kind == "revoke"}
 
 
 def test_unreachable_firestore_raises_store_unavailable_quickly(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """With no Firestore to reach, read and record raise StoreUnavailable within seconds."""
+    """With no Firestore to reach, every call raises StoreUnavailable within its deadline."""
     monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", f"127.0.0.1:{free_port()}")
     client = firestore.Client(project=PROJECT)
-    ledger = FirestoreConsentLedger(client)
-    for call in (lambda: ledger.read("1.2"), lambda: ledger.record("1.2", [rec(10, "revoke")])):
+    ledger = FirestoreConsentLedger(client, deadline_s=1.5)
+    seen = ClientState(version=None)
+    calls: list[Callable[[], object]] = [
+        lambda: ledger.read("1.2"),
+        lambda: ledger.record("1.2", [rec(10, "revoke")]),
+        lambda: ledger.claim(
+            "1.2", seen, records=[rec(10, "revoke")], event_ids=["e"], owner="m", now_ms=1
+        ),
+        lambda: ledger.settle("1.2", seen, done=["e"], released=[], now_ms=1),
+    ]
+    for call in calls:
         started = time.monotonic()
         with pytest.raises(StoreUnavailable):
             call()
-        assert time.monotonic() - started < DEADLINE_S + CALL_TIMEOUT_S + 2
-    ledger.close()
+        assert time.monotonic() - started < 1.5 + 2
     client.close()
+
+
+def test_only_a_decision_extends_how_long_the_history_is_kept(
+    firestore_client: firestore.Client,
+) -> None:
+    """Claims and settled events leave ``expire_at`` alone; a new decision moves it, so a
+    grant is never kept longer because its visitor keeps chatting."""
+    ledger, client = FirestoreConsentLedger(firestore_client), new_client()
+    reference = firestore_client.collection(COLLECTION).document(document_id(client))
+    ledger.record(client, [rec(10, "grant")])
+    first = reference.get().to_dict()["expire_at"]  # type: ignore[index]
+    seen = ledger.load(client)
+    assert ledger.claim(client, seen, records=[], event_ids=["e-1"], owner="m", now_ms=1)
+    ledger.settle(client, ledger.load(client), done=["e-1"], released=[], now_ms=2)
+    assert reference.get().to_dict()["expire_at"] == first  # type: ignore[index]
+    ledger.record(client, [rec(20, "revoke")])
+    assert reference.get().to_dict()["expire_at"] > first  # type: ignore[index]

@@ -331,6 +331,16 @@ def test_firestore_collections_have_ttl_on_expire_at(terraform: TerraformConfig)
     assert "ttl_config" in field
 
 
+def test_the_ledger_maps_are_not_indexed(terraform: TerraformConfig) -> None:
+    """The client ledger's maps (decisions, claims, done) are exempt from indexing."""
+    field = terraform.resource("google_firestore_field.ledger_maps_unindexed")
+    fields = re.findall(r"[a-z_]+", value(field, "for_each").removeprefix("${toset"))
+    assert sorted(fields) == ["claims", "decisions", "done"]
+    assert value(field, "collection") == "consent_ledger"
+    assert "index_config" in field
+    assert "ttl_config" not in field
+
+
 def test_every_variable_is_typed_described_and_required_ones_validated(
     terraform: TerraformConfig,
 ) -> None:
@@ -386,6 +396,9 @@ def test_log_metrics_cover_each_operational_count(terraform: TerraformConfig) ->
         "relay_events_dropped",
         "relay_events_dead_lettered",
     }
+    refused = terraform.resource("google_logging_metric.ingest_refused_requests")
+    assert "jsonPayload.status=429" in value(refused, "filter")
+    assert value(refused, "label_extractors") == {"reason": "EXTRACT(jsonPayload.reason)"}
 
 
 def test_alerts_watch_the_replay_backlog_and_relay_errors(terraform: TerraformConfig) -> None:
@@ -410,7 +423,11 @@ def test_the_optional_load_balancer_adds_the_geo_headers_ingest_reads(
     country and subdivision under the header names ingest is given (only then), logs no
     requests (they would hold addresses and user agents), and reaches ingest's service."""
     assert value(terraform.variables["ingest_load_balancer_domain"], "default") == ""
-    parts = [name for name in terraform.resources if name.endswith(".ingest") and "compute" in name]
+    parts = [
+        name
+        for name in terraform.resources
+        if name.endswith(".ingest") and "compute" in name and "security_policy" not in name
+    ]
     assert len(parts) == 8
     for name in parts:
         assert value(terraform.resource(name), "count") == "${local.ingest_load_balancer ? 1 : 0}"
@@ -431,4 +448,41 @@ def test_the_optional_load_balancer_adds_the_geo_headers_ingest_reads(
     )
     assert environment["GEO_REGION_HEADER"] == (
         '${local.ingest_load_balancer ? var.geo_region_header : ""}'
+    )
+
+
+def test_cloud_armor_limits_each_address_at_the_edge_when_asked(
+    terraform: TerraformConfig,
+) -> None:
+    """With the load balancer and a per-minute limit, a Cloud Armor policy attached to its
+    backend answers 429 per client address over the limit; off by default."""
+    assert value(terraform.variables["edge_rate_limit_per_minute"], "default") == 0
+    assert terraform.locals["ingest_edge_rate_limit"] == (
+        "${local.ingest_load_balancer && var.edge_rate_limit_per_minute > 0}"
+    )
+    policy = terraform.resource("google_compute_security_policy.ingest")
+    assert value(policy, "count") == "${local.ingest_edge_rate_limit ? 1 : 0}"
+    rules = policy["rule"]
+    throttle = next(rule for rule in rules if value(rule, "action") == "throttle")
+    options = block(throttle, "rate_limit_options")
+    assert value(options, "enforce_on_key") == "IP"
+    assert value(options, "exceed_action") == "deny(429)"
+    threshold = block(options, "rate_limit_threshold")
+    assert value(threshold, "count") == "${var.edge_rate_limit_per_minute}"
+    assert value(threshold, "interval_sec") == 60
+    backend = terraform.resource("google_compute_backend_service.ingest")
+    assert value(backend, "security_policy") == (
+        "${local.ingest_edge_rate_limit ? google_compute_security_policy.ingest[0].id : None}"
+    )
+
+
+def test_platform_request_logs_holding_addresses_are_not_stored(
+    terraform: TerraformConfig,
+) -> None:
+    """Cloud Run's request logs of ingest (IP address, user agent) are excluded by default."""
+    assert value(terraform.variables["keep_platform_request_logs"], "default") is False
+    exclusion = terraform.resource("google_logging_project_exclusion.ingest_request_logs")
+    assert value(exclusion, "count") == "${var.keep_platform_request_logs ? 0 : 1}"
+    assert value(exclusion, "filter") == (
+        '${local.ingest_log} AND log_id("run.googleapis.com/requests")'
     )

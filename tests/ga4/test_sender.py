@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import random
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -23,7 +24,7 @@ from loyjoy_relay.adapters.ga4_sender import (
 )
 from loyjoy_relay.adapters.logs import JsonLogger
 from loyjoy_relay.core.ga4.requests import encode_body
-from loyjoy_relay.errors import DeliveryFailed, Ga4Rejected, RetryableError
+from loyjoy_relay.errors import DeliveryFailed, DeliveryUncertain, Ga4Rejected, RetryableError
 
 from tests.ga4.conftest import MEASUREMENT_ID, SECRET, valid_body
 
@@ -103,7 +104,7 @@ def test_request_goes_to_collect_with_ids_in_query_and_json_body() -> None:
         f"https://ga4.test/mp/collect?measurement_id={MEASUREMENT_ID}&api_secret={SECRET}"
     )
     assert request.body.startswith(b'{"client_id":"1234567890.1700000000"')
-    assert request.timeout == (3.05, 10.0)
+    assert request.timeout == (3.05, 5.0)
     assert (delivery.events, delivery.attempts, delivery.status) == (1, 1, 204)
 
 
@@ -118,6 +119,43 @@ def test_transient_failures_are_retried_until_sent(failure: int | Exception) -> 
     delivery = send(sender(script))
     assert delivery.attempts == 3
     assert len(script.requests) == 3
+
+
+def test_a_lost_answer_is_resent_once_at_once() -> None:
+    """No answer after the request left: one immediate resend; its 2xx counts as sent."""
+    lost = TransportError("GA4 did not answer in time", maybe_received=True)
+    sleeps: list[float] = []
+    script = Script(lost, 204)
+    delivery = send(sender(script, sleeps=sleeps))
+    assert delivery.attempts == 2
+    assert sleeps == []
+
+
+@pytest.mark.parametrize("then", [TransportError("lost", maybe_received=True), 503])
+def test_a_lost_answer_whose_resend_fails_is_uncertain(then: int | Exception) -> None:
+    """After a lost answer, a resend that fails in any way ends the call as possibly
+    delivered (DeliveryUncertain, permanent), so GA4 never gets a third copy."""
+    lost = TransportError("GA4 did not answer in time", maybe_received=True)
+    script = Script(lost, then, 204)
+    with pytest.raises(DeliveryUncertain, match="may have been received") as caught:
+        send(sender(script))
+    assert not isinstance(caught.value, RetryableError)
+    assert len(script.requests) == 2
+
+
+def test_no_retry_starts_that_cannot_end_by_the_deadline() -> None:
+    """With a deadline, the sender stops retrying when a wait and an attempt would pass it."""
+    script = Script(503, 503, 503, 503)
+    s = sender(script)
+    with pytest.raises(DeliveryFailed, match="after 1 attempts"):
+        s.send(
+            encode_body(valid_body()),
+            measurement_id=MEASUREMENT_ID,
+            api_secret=SECRET,
+            events=1,
+            deadline=time.monotonic() + 1.0,
+        )
+    assert len(script.requests) == 1
 
 
 def test_backoff_grows_exponentially_with_jitter() -> None:

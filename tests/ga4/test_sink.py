@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from loyjoy_relay.core.ga4.validation.report import WARNING_PREFIX
 from loyjoy_relay.devstack.ga4_sink import Ga4Sink
 
 from tests.ga4.conftest import MEASUREMENT_ID, NOW_MICROS, SECRET, valid_body
+from tests.support.net import wait_until
 from tests.support.processes import ServerProcess
 
 QUERY = f"?measurement_id={MEASUREMENT_ID}&api_secret={SECRET}"
@@ -110,13 +112,51 @@ def test_delete_clears_and_page_is_readable(sink: Ga4Sink) -> None:
 def test_control_injects_failures_then_recovers(sink: Ga4Sink) -> None:
     """POST /control fail_next=2 status=503 fails two collects unrecorded, then 204 again."""
     status, state, _ = call(sink.url, "POST", "/control", {"fail_next": 2, "status": 503})
-    assert (status, json.loads(state)) == (200, {"fail_next": 2, "status": 503, "delay_ms": 0})
+    assert status == 200
+    assert json.loads(state) == {
+        "fail_next": 2,
+        "status": 503,
+        "delay_ms": 0,
+        "lose_next": 0,
+        "hold_next": 0,
+        "holding": 0,
+    }
     answers = [call(sink.url, "POST", "/mp/collect" + QUERY, valid_body())[0] for _ in range(3)]
     assert answers == [503, 503, 204]
     assert len(sink.records()) == 1
     assert call(sink.url, "POST", "/control", raw=b"[1]")[0] == 400
     assert call(sink.url, "POST", "/control", {"fail_next": 1, "status": 42})[0] == 400
     assert call(sink.url, "GET", "/nowhere")[0] == 404
+
+
+def test_a_lost_answer_is_recorded_but_never_comes(sink: Ga4Sink) -> None:
+    """lose_next: GA4 took the request (it is recorded) and the client waits in vain."""
+    call(sink.url, "POST", "/control", {"lose_next": 1})
+    request = urllib.request.Request(
+        sink.url + "/mp/collect" + QUERY, data=json.dumps(valid_body()).encode(), method="POST"
+    )
+    with pytest.raises(TimeoutError):
+        urllib.request.urlopen(request, timeout=0.5)
+    assert len(sink.records()) == 1
+    assert call(sink.url, "POST", "/mp/collect" + QUERY, valid_body())[0] == 204
+
+
+def test_a_held_answer_comes_when_released(sink: Ga4Sink) -> None:
+    """hold_next: the request is recorded at once and answered 204 only after release."""
+    call(sink.url, "POST", "/control", {"hold_next": 1})
+    answers: list[int] = []
+    thread = threading.Thread(
+        target=lambda: answers.append(
+            call(sink.url, "POST", "/mp/collect" + QUERY, valid_body())[0]
+        )
+    )
+    thread.start()
+    wait_until(lambda: sink.control()["holding"] == 1, what="the request to be held")
+    assert len(sink.records()) == 1
+    assert answers == []
+    sink.control(release=True)
+    thread.join(timeout=10)
+    assert answers == [204]
 
 
 def test_sink_runs_as_a_cli_process() -> None:

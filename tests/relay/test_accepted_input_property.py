@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from loyjoy_relay.adapters.dead_letters import DeadLetters
 from loyjoy_relay.adapters.fakes import (
     InMemoryConsentLedger,
-    InMemoryDedup,
     RecordingGa4Transport,
     RecordingPublisher,
     SequentialClientIds,
@@ -112,7 +111,6 @@ def test_whatever_ingest_accepts_the_relay_handles(body: bytes, rules: Any) -> N
             Ga4Property("G-TEST12345", SecretRef("value", "s")),
         ),
         ledger=InMemoryConsentLedger(),
-        dedup=InMemoryDedup(),
         sender=Ga4Sender("https://ga4.test", transport=transport),
         secrets=SecretProvider(),
         dead_letters=DeadLetters(RecordingPublisher()),

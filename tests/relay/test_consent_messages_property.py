@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 from loyjoy_relay.adapters.dead_letters import DeadLetters
 from loyjoy_relay.adapters.fakes import (
     InMemoryConsentLedger,
-    InMemoryDedup,
     RecordingGa4Transport,
     RecordingPublisher,
     SequentialClientIds,
@@ -155,7 +154,6 @@ def relay_for(rules: ConsentRules, log: io.StringIO) -> tuple[RelayService, Reco
             Ga4Property("G-TEST12345", SecretRef("value", "s")),
         ),
         ledger=InMemoryConsentLedger(),
-        dedup=InMemoryDedup(),
         sender=Ga4Sender("https://ga4.test", transport=transport),
         secrets=SecretProvider(),
         dead_letters=DeadLetters(RecordingPublisher()),

@@ -1,4 +1,4 @@
-"""The relay service in process: in-memory ledger and dedup, the real sender and GA4 stand-in.
+"""The relay service in process: the in-memory client ledger, the real sender and GA4 stand-in.
 
 The emulator-backed path is covered end to end in tests/e2e; these pin the relay's own
 decisions about what is sent, retried, or dead-lettered, quickly.
@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,13 +17,19 @@ from loyjoy_relay.adapters.dead_letters import DeadLetters
 from loyjoy_relay.adapters.fakes import (
     FakeSecretManagerClient,
     InMemoryConsentLedger,
-    InMemoryDedup,
     RecordingPublisher,
     fixed_pseudonyms,
 )
-from loyjoy_relay.adapters.ga4_sender import Ga4Sender, RetryPolicy
+from loyjoy_relay.adapters.ga4_sender import (
+    Ga4Sender,
+    OutboundRequest,
+    RetryPolicy,
+    TransportError,
+    TransportResponse,
+)
 from loyjoy_relay.adapters.logs import JsonLogger, LogMessage
 from loyjoy_relay.adapters.mapping_file import load_mapping, parse_mapping
+from loyjoy_relay.adapters.ports import LEASE_MS
 from loyjoy_relay.adapters.rules_file import load_rules
 from loyjoy_relay.adapters.secret_manager import SecretProvider
 from loyjoy_relay.config import shipped_file
@@ -57,7 +62,6 @@ def make_service(sink: Ga4Sink, **overrides: Any) -> RelayService:
             Ga4Property("G-TEST12345", SecretRef("value", "s3cr3t-value")),
         ),
         "ledger": InMemoryConsentLedger(),
-        "dedup": InMemoryDedup(),
         "sender": Ga4Sender(sink.url, retry=RetryPolicy(attempts=2), sleep=lambda _: None),
         "secrets": SecretProvider(),
         "dead_letters": DeadLetters(RecordingPublisher()),
@@ -78,6 +82,20 @@ def event(evt: str, ago_ms: int = 1000, **fields: Any) -> dict[str, Any]:
     ts = now_ms() - ago_ms
     defaults = {"bot_id": BOT, "client_id": CLIENT, "consent": granted(ts - 1)}
     return contract_event(evt, ts=ts, **{**defaults, **fields})
+
+
+class ScriptedTransport:
+    """A GA4 transport raising the scripted errors first, then answering 204."""
+
+    def __init__(self, errors: list[Exception]) -> None:
+        self.errors = list(errors)
+        self.calls: list[OutboundRequest] = []
+
+    def __call__(self, request: OutboundRequest) -> TransportResponse:
+        self.calls.append(request)
+        if self.errors:
+            raise self.errors.pop(0)
+        return TransportResponse(204)
 
 
 def sent(sink: Ga4Sink) -> list[dict[str, Any]]:
@@ -142,29 +160,118 @@ def test_transient_failure_releases_claims_so_the_retry_sends(sink: Ga4Sink) -> 
     assert len(sent(sink)) == 1
 
 
-def test_events_claimed_by_another_delivery_make_this_one_retry(sink: Ga4Sink) -> None:
-    """While another delivery holds the claims, this one raises to be retried, sending nothing."""
-    dedup = InMemoryDedup()
-    first = event("start")
-    dedup.claim([first["event_id"]], now_ms=int(time.time() * 1000))
-    with pytest.raises(RetryableError):
-        make_service(sink, dedup=dedup).process(message(first, event("end")))
-    assert sent(sink) == []
+def claimed_by_other_message(ledger: InMemoryConsentLedger, event_id: str, *, ago_ms: int) -> None:
+    """Claim ``event_id`` for message ``other`` as if it had been claimed ``ago_ms`` ago."""
+    at = now_ms() - ago_ms
+    ledger.claim(
+        CLIENT, ledger.load(CLIENT), records=[], event_ids=[event_id], owner="other", now_ms=at
+    )
+
+
+def test_events_another_message_is_sending_are_left_to_it(sink: Ga4Sink) -> None:
+    """A duplicate delivery does not wait for the message that claimed an event: it sends the
+    rest and leaves that event to the other message (whose retry sends it if it fails)."""
+    ledger = InMemoryConsentLedger()
+    first, second = event("start"), event("end")
+    claimed_by_other_message(ledger, first["event_id"], ago_ms=0)
+    report = make_service(sink, ledger=ledger).process(message(first, second), message_id="m-2")
+    assert (report.in_flight, report.forwarded) == (1, 1)
+    assert [e["name"] for body in sent(sink) for e in body["events"]] == ["end"]
+    assert first["event_id"] in ledger.load(CLIENT).claims
+
+
+def test_redelivery_takes_over_its_own_claims_at_once(sink: Ga4Sink) -> None:
+    """A message whose earlier delivery died holding claims sends them on its redelivery."""
+    ledger = InMemoryConsentLedger()
+    item = event("start")
+    ledger.claim(
+        CLIENT,
+        ledger.load(CLIENT),
+        records=[],
+        event_ids=[item["event_id"]],
+        owner="m-1",
+        now_ms=now_ms(),
+    )
+    report = make_service(sink, ledger=ledger).process(message(item), message_id="m-1")
+    assert report.forwarded == 1
+    assert len(sent(sink)) == 1
+    state = ledger.load(CLIENT)
+    assert item["event_id"] in state.done
+    assert not state.claims
+
+
+def test_replay_waits_for_a_live_claim_and_takes_over_an_expired_one(sink: Ga4Sink) -> None:
+    """A replay sends what another message abandoned (lease run out) and is retried for what
+    another message still holds."""
+    ledger = InMemoryConsentLedger()
+    live, abandoned = event("start"), event("end")
+    claimed_by_other_message(ledger, live["event_id"], ago_ms=0)
+    claimed_by_other_message(ledger, abandoned["event_id"], ago_ms=LEASE_MS + 1000)
+    service = make_service(sink, ledger=ledger)
+    with pytest.raises(RetryableError, match="lease has not run out"):
+        service.process(message(live, abandoned), message_id="replay-1", replay=True)
+    assert [e["name"] for body in sent(sink) for e in body["events"]] == ["end"]
+
+
+def test_an_answer_lost_twice_is_parked_not_sent_a_third_time(sink: Ga4Sink) -> None:
+    """GA4's answer lost on a request and on its resend: the events are dead-lettered as
+    possibly delivered, their claims released, and the message acknowledged."""
+    dead = RecordingPublisher()
+    ledger = InMemoryConsentLedger()
+    lost = TransportError("GA4 did not answer in time", maybe_received=True)
+    transport = ScriptedTransport([lost, lost])
+    sender = Ga4Sender("https://ga4.test", transport=transport, sleep=lambda _: None)
+    service = make_service(sink, ledger=ledger, sender=sender, dead_letters=DeadLetters(dead))
+    item = event("start")
+    report = service.process(message(item), message_id="m-1")
+    assert len(transport.calls) == 2
+    assert report.dead_lettered == 1
+    [parked] = dead.messages
+    assert "may have been received" in parked.attributes["reason"]
+    assert not ledger.load(CLIENT).claims
+    assert item["event_id"] not in ledger.load(CLIENT).done
 
 
 def test_unreadable_ledger_sends_nothing(sink: Ga4Sink) -> None:
     """Fail closed: a ledger that cannot be read stops the message before anything is sent."""
 
-    class BrokenLedger:
-        def read(self, client_id: str) -> list[Any]:
-            raise StoreUnavailable("ledger down")
-
-        def record(self, client_id: str, records: Any) -> list[Any]:
+    class BrokenLedger(InMemoryConsentLedger):
+        def load(self, client_id: str) -> Any:
             raise StoreUnavailable("ledger down")
 
     with pytest.raises(StoreUnavailable):
         make_service(sink, ledger=BrokenLedger()).process(message(event("start")))
     assert sent(sink) == []
+
+
+def test_a_ledger_that_fails_to_claim_sends_nothing(sink: Ga4Sink) -> None:
+    """Firestore failing on the claim write: nothing is sent and the message is retried."""
+
+    class NoWrites(InMemoryConsentLedger):
+        def claim(self, *args: Any, **kwargs: Any) -> bool:
+            raise StoreUnavailable("ledger down")
+
+    with pytest.raises(StoreUnavailable):
+        make_service(sink, ledger=NoWrites()).process(message(event("start")))
+    assert sent(sink) == []
+
+
+def test_a_settle_that_fails_is_logged_and_the_message_acknowledged(sink: Ga4Sink) -> None:
+    """Firestore failing after GA4 accepted: logged, not raised (a retry could only send the
+    events twice); another message carrying them leaves them to this one's claims."""
+
+    class NoSettle(InMemoryConsentLedger):
+        def settle(self, *args: Any, **kwargs: Any) -> None:
+            raise StoreUnavailable("ledger down")
+
+    stream = io.StringIO()
+    ledger = NoSettle()
+    service = make_service(sink, ledger=ledger, logger=JsonLogger("relay", stream))
+    item = event("start")
+    assert service.process(message(item), message_id="m-1").forwarded == 1
+    assert LogMessage.DEDUP_NOT_RECORDED in stream.getvalue()
+    assert service.process(message(item), message_id="m-2").in_flight == 1
+    assert len(sent(sink)) == 1
 
 
 def test_secret_never_appears_in_the_relay_logs(
@@ -287,3 +394,48 @@ def test_a_secret_that_cannot_be_read_stops_the_instance_at_start(sink: Ga4Sink)
     )
     with pytest.raises(ConfigError, match=r"G-SHOP1234.*shop/versions/1"):
         make_service(sink, planner=routed_planner(), secrets=secrets)
+
+
+def test_a_defect_in_planning_one_event_parks_it_and_sends_the_rest(
+    sink: Ga4Sink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An exception the relay does not expect while mapping one event (a bug) dead-letters
+    that event with where it happened, and its neighbours are still sent: no retry loop."""
+    dead = RecordingPublisher()
+    service = make_service(sink, dead_letters=DeadLetters(dead))
+    original = service.planner.mapping.map_event
+
+    def buggy(event: Any) -> Any:
+        if event.evt == "end":
+            raise ValueError("invalid literal for int() with base 10: '\u00b2'")
+        return original(event)
+
+    monkeypatch.setattr(type(service.planner.mapping), "map_event", lambda self, e: buggy(e))
+    report = service.process(message(event("start"), event("end")), message_id="m-1")
+    assert (report.forwarded, report.dead_lettered) == (1, 1)
+    assert [e["name"] for body in sent(sink) for e in body["events"]] == ["start"]
+    [parked] = dead.messages
+    assert parked.attributes["reason"].startswith("relay defect while planning: ValueError at ")
+    assert "\u00b2" not in parked.attributes["reason"]  # never the data the error quoted
+
+
+def test_a_defect_outside_planning_parks_the_message_as_it_came(sink: Ga4Sink) -> None:
+    """An unexpected exception while sending parks the whole message with its reason and
+    acknowledges it; the claims are released, so a replay after the fix sends the events."""
+
+    def broken(request: OutboundRequest) -> TransportResponse:
+        raise TypeError("a bug in the transport")
+
+    dead = RecordingPublisher()
+    ledger = InMemoryConsentLedger()
+    sender = Ga4Sender("https://ga4.test", transport=broken)
+    service = make_service(sink, ledger=ledger, sender=sender, dead_letters=DeadLetters(dead))
+    data = message(event("start"))
+    report = service.process(data, message_id="m-1")
+    assert report.dead_lettered == 1
+    [parked] = dead.messages
+    assert parked.data == data
+    assert parked.attributes["reason"].startswith("relay defect while relaying this message")
+    assert not ledger.load(CLIENT).claims
+    replayed = make_service(sink, ledger=ledger).process(data, message_id="r-1", replay=True)
+    assert replayed.forwarded == 1

@@ -2,7 +2,7 @@
 
 The functions' own ``main.py`` files are loaded by functions-framework as in production;
 only their wiring is swapped for the shipped fakes (a recording publisher, in-memory
-ledger and dedup, a recording GA4 transport, fixed clock and ids), so the exact message
+client ledger, a recording GA4 transport, fixed clock and ids), so the exact message
 published and the exact MP bodies sent can be compared with the golden files.
 """
 
@@ -19,7 +19,6 @@ from functions_framework import create_app
 from loyjoy_relay.adapters.dead_letters import DeadLetters
 from loyjoy_relay.adapters.fakes import (
     InMemoryConsentLedger,
-    InMemoryDedup,
     RecordingGa4Transport,
     RecordingPublisher,
     SequentialClientIds,
@@ -98,7 +97,6 @@ def relay_with_fakes(transport: RecordingGa4Transport) -> RelayService:
             Ga4Property("G-GOLDEN123", SecretRef("value", "golden-secret")),
         ),
         ledger=InMemoryConsentLedger(),
-        dedup=InMemoryDedup(),
         sender=Ga4Sender("https://ga4.test", transport=transport),
         secrets=SecretProvider(),
         dead_letters=DeadLetters(RecordingPublisher()),

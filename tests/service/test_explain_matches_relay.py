@@ -10,7 +10,6 @@ from typing import Any
 from loyjoy_relay.adapters.dead_letters import DeadLetters
 from loyjoy_relay.adapters.fakes import (
     InMemoryConsentLedger,
-    InMemoryDedup,
     RecordingGa4Transport,
     RecordingPublisher,
     SequentialClientIds,
@@ -80,7 +79,6 @@ def relay_run(events: list[dict[str, Any]]) -> tuple[list[bytes], dict[str, str]
     relay = build_relay_service(
         planner=PLANNER,
         ledger=InMemoryConsentLedger(),
-        dedup=InMemoryDedup(),
         sender=Ga4Sender("https://ga4.test", transport=transport),
         secrets=SecretProvider(),
         dead_letters=DeadLetters(RecordingPublisher()),

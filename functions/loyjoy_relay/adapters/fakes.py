@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from loyjoy_relay.adapters.firestore_dedup import LEASE_MS, State, classify_claims
+from loyjoy_relay.adapters.client_ledger import claims_to_drop, done_to_drop, new_records
 from loyjoy_relay.adapters.ga4_transport import OutboundRequest, TransportResponse
-from loyjoy_relay.adapters.ports import ClaimResult, OutgoingMessage
+from loyjoy_relay.adapters.ports import LEASE_MS, Claim, ClientState, OutgoingMessage
 from loyjoy_relay.adapters.secret_manager import api_exceptions
 from loyjoy_relay.core.consent.history import HISTORY_LIMIT, ConsentRecord, merge_history
 from loyjoy_relay.core.pseudonyms import Pseudonyms
@@ -26,53 +26,97 @@ FIXED_PSEUDONYM_KEY = b"loyjoy-ga4-relay tests: public, never deployed"
 
 
 class InMemoryConsentLedger:
-    """A consent ledger in this process's memory, with the Firestore one's semantics."""
+    """A client ledger in this process's memory, with the Firestore one's semantics:
+    decisions kept per source, conditional claims (a version per client), settled ids,
+    and the same trimming (:mod:`~loyjoy_relay.adapters.client_ledger`)."""
 
     def __init__(self, limit: int = HISTORY_LIMIT) -> None:
         self._limit = limit
-        self._histories: dict[str, list[ConsentRecord]] = {}
+        self._clients: dict[str, _ClientEntry] = {}
         self._lock = threading.Lock()
+
+    def load(self, client_id: str) -> ClientState:
+        """Everything the relay needs about a client."""
+        with self._lock:
+            entry = self._clients.get(client_id)
+            if entry is None:
+                return ClientState()
+            return ClientState(
+                history=tuple(merge_history(entry.decisions.values(), (), limit=None)),
+                done=dict(entry.done),
+                claims=dict(entry.claims),
+                version=entry.version,
+            )
 
     def read(self, client_id: str) -> list[ConsentRecord]:
         """The client's known records, oldest first."""
-        with self._lock:
-            return list(self._histories.get(client_id, ()))
+        return list(self.load(client_id).history)
 
     def record(self, client_id: str, records: Sequence[ConsentRecord]) -> list[ConsentRecord]:
-        """Merge ``records`` into the client's history; return the merged history."""
+        """Add ``records`` to the client's history; return the history with them."""
+        self.claim(
+            client_id, self.load(client_id), records=records, event_ids=(), owner="", now_ms=0
+        )
+        return self.read(client_id)
+
+    def claim(
+        self,
+        client_id: str,
+        seen: ClientState,
+        *,
+        records: Sequence[ConsentRecord],
+        event_ids: Sequence[str],
+        owner: str,
+        now_ms: int,
+    ) -> bool:
+        """Record decisions and claim events; with events, only if unchanged since ``seen``."""
+        adding = new_records(seen.history, records)
+        if not adding and not event_ids:
+            return True
         with self._lock:
-            merged = merge_history(self._histories.get(client_id, ()), records, self._limit)
-            self._histories[client_id] = merged
-            return list(merged)
+            entry = self._clients.get(client_id)
+            current = None if entry is None else entry.version
+            if event_ids and current != seen.version:
+                return False
+            entry = self._clients.setdefault(client_id, _ClientEntry())
+            for record in adding:
+                entry.decisions[record.source] = record
+            kept = merge_history(entry.decisions.values(), (), limit=self._limit)
+            entry.decisions = {record.source: record for record in kept}
+            for event_id in event_ids:
+                entry.claims[event_id] = Claim(owner, now_ms + LEASE_MS)
+            entry.version += 1
+            return True
+
+    def settle(
+        self,
+        client_id: str,
+        seen: ClientState,
+        *,
+        done: Sequence[str],
+        released: Sequence[str],
+        now_ms: int,
+    ) -> None:
+        """Mark events settled, release claims and trim, as the Firestore ledger does."""
+        with self._lock:
+            entry = self._clients.setdefault(client_id, _ClientEntry())
+            fresh = set(done) - set(seen.done)
+            for event_id in done_to_drop(seen, len(fresh), now_ms):
+                if event_id not in fresh:
+                    entry.done.pop(event_id, None)
+            for event_id in [*done, *released, *claims_to_drop(seen, now_ms)]:
+                entry.claims.pop(event_id, None)
+            for event_id in done:
+                entry.done[event_id] = now_ms
+            entry.version += 1
 
 
 @dataclass
-class InMemoryDedup:
-    """The same semantics in memory, for ``explain``, benchmarks and the embedded mode."""
-
-    records: dict[str, tuple[State, int]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def claim(self, event_ids: Sequence[str], now_ms: int) -> ClaimResult:
-        """Claim every unseen (or lease-expired) event id."""
-        with self.lock:
-            result = classify_claims(event_ids, self.records, now_ms)
-            for event_id in result.claimed:
-                self.records[event_id] = ("claimed", now_ms + LEASE_MS)
-            return result
-
-    def complete(self, event_ids: Sequence[str]) -> None:
-        """Mark event ids as sent."""
-        with self.lock:
-            for event_id in event_ids:
-                self.records[event_id] = ("sent", 0)
-
-    def release(self, event_ids: Sequence[str]) -> None:
-        """Give up the claims of event ids that were not sent."""
-        with self.lock:
-            for event_id in event_ids:
-                if self.records.get(event_id, ("sent", 0))[0] == "claimed":
-                    del self.records[event_id]
+class _ClientEntry:
+    decisions: dict[str, ConsentRecord] = field(default_factory=dict)
+    claims: dict[str, Claim] = field(default_factory=dict)
+    done: dict[str, int] = field(default_factory=dict)
+    version: int = 1
 
 
 class RecordingPublisher:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
 
 _SECRET_IN_URL = re.compile(r"(api_secret=)[^&#\s\"']*")
 
@@ -40,7 +41,15 @@ class TransportResponse:
 
 
 class TransportError(Exception):
-    """No answer from GA4: could not connect, the connection broke, or it timed out."""
+    """No answer from GA4: could not connect, the connection broke, or it timed out.
+
+    ``maybe_received``: the request had left when the answer failed to come (a read
+    timeout, a connection dropped after sending), so GA4 may have taken it.
+    """
+
+    def __init__(self, message: str, *, maybe_received: bool = False) -> None:
+        super().__init__(message)
+        self.maybe_received = maybe_received
 
 
 Transport = Callable[[OutboundRequest], TransportResponse]
@@ -83,12 +92,24 @@ class RequestsTransport:
                 headers={"Content-Type": "application/json"},
                 timeout=request.timeout,
             )
+        except requests.ConnectTimeout:
+            raise TransportError("could not reach GA4 (connect timeout)") from None
         except requests.Timeout:
-            raise TransportError("GA4 did not answer in time") from None
+            raise TransportError("GA4 did not answer in time", maybe_received=True) from None
         except requests.RequestException as error:
-            raise TransportError(f"could not reach GA4 ({type(error).__name__})") from None
+            raise TransportError(
+                f"could not reach GA4 ({type(error).__name__})",
+                maybe_received=_after_sending(error),
+            ) from None
         return TransportResponse(response.status_code, response.content)
 
     def close(self) -> None:
         """Close the pooled connections."""
         self.session.close()
+
+
+def _after_sending(error: requests.RequestException) -> bool:
+    """False only when the connection was never made (the request cannot have arrived)."""
+    cause = error.args[0] if error.args else None
+    reason = getattr(cause, "reason", cause)
+    return not isinstance(reason, NewConnectionError)

@@ -27,6 +27,7 @@ class LogMessage:
     RELAY_MESSAGE: Final = "relay message"
     DEAD_LETTERED: Final = "dead-lettered"
     DEDUP_NOT_RECORDED: Final = "dedup completion not recorded"
+    RELAY_DEFECT: Final = "relay defect"
 
     @classmethod
     def all(cls) -> frozenset[str]:

@@ -7,19 +7,88 @@ Nothing here does I/O or imports a client library.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # ingest ships this module without the consent core
     from loyjoy_relay.core.consent.history import ConsentRecord
 
+# How long a claim keeps other deliveries off an event: longer than a message's whole
+# handling (the relay's time budget, under the subscription's 60 s ack deadline).
+LEASE_MS = 120_000
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """An event being sent by one Pub/Sub message (``owner``, its message id) until
+    ``lease_until`` (ms)."""
+
+    owner: str
+    lease_until: int
+
+
+@dataclass(frozen=True, slots=True)
+class Triage:
+    """What one delivery may do with its events, given a read of the client's ledger.
+
+    ``claimable``: unseen, or already this message's (a redelivery after a crash or a
+    failure), or (for a replay) abandoned by another message; ``done``: sent (or dropped by
+    the rules) already; ``in_flight``: claimed by another message, which will send them
+    (its own message is retried until it does); ``wait``: claimed by another message that a
+    replay may not take over yet (its lease has not run out).
+    """
+
+    claimable: frozenset[str] = frozenset()
+    done: frozenset[str] = frozenset()
+    in_flight: frozenset[str] = frozenset()
+    wait: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class ClientState:
+    """One read of a client's ledger: its consent history, the event ids settled for good,
+    the open claims, and the version a conditional write checks (None: no document yet)."""
+
+    history: tuple[ConsentRecord, ...] = ()
+    done: Mapping[str, int] = field(default_factory=dict)  # event id -> settled at (ms)
+    claims: Mapping[str, Claim] = field(default_factory=dict)
+    version: object = None
+
+    def triage(
+        self, event_ids: Iterable[str], *, owner: str, now_ms: int, replay: bool = False
+    ) -> Triage:
+        """Sort ``event_ids`` (duplicates once) for a delivery of message ``owner``.
+
+        A claim of another message means that message is sending the event and will be
+        delivered again until it has (or dead-letter it): a duplicate delivery leaves it to
+        that message instead of waiting for it. A replay (``replay``) is the exception: the
+        message whose claim it finds may have been dead-lettered by Pub/Sub with its claims
+        still set, so a replay takes over a claim whose lease ran out and waits for one
+        that has not.
+        """
+        claimable, done, in_flight, wait = set(), set(), set(), set()
+        for event_id in dict.fromkeys(event_ids):
+            claim = self.claims.get(event_id)
+            if event_id in self.done:
+                done.add(event_id)
+            elif claim is None or claim.owner == owner:
+                claimable.add(event_id)
+            elif not replay:
+                in_flight.add(event_id)
+            elif claim.lease_until <= now_ms:
+                claimable.add(event_id)
+            else:
+                wait.add(event_id)
+        return Triage(frozenset(claimable), frozenset(done), frozenset(in_flight), frozenset(wait))
+
 
 class ConsentLedger(Protocol):
-    """Per client id, the recent profiling decisions (oldest first).
+    """Per client id: the profiling decisions (oldest first), and the events being sent or
+    settled, so that each event reaches GA4 once (exactly once in effect).
 
-    A ledger that cannot be read raises :class:`~loyjoy_relay.errors.StoreUnavailable`:
-    the relay then retries, never guesses.
+    Any call that cannot reach the store raises :class:`~loyjoy_relay.errors.StoreUnavailable`
+    within its deadline: the relay then retries, never guesses.
     """
 
     def read(self, client_id: str) -> list[ConsentRecord]:
@@ -27,36 +96,47 @@ class ConsentLedger(Protocol):
         ...
 
     def record(self, client_id: str, records: Sequence[ConsentRecord]) -> list[ConsentRecord]:
-        """Merge ``records`` into the client's history atomically; return the merged history.
+        """Add ``records`` to the client's history; return the history with them.
 
-        Idempotent: a record whose source (or decision) is already known is not added twice.
-        Raises StoreUnavailable when the history cannot be read or written.
+        Idempotent: a record whose source (or decision) is already known is not added twice,
+        and records written at once by several callers are all kept.
         """
         ...
 
-
-@dataclass(frozen=True, slots=True)
-class ClaimResult:
-    """What a claim found: ours to send, already sent, or held by another delivery."""
-
-    claimed: frozenset[str]
-    already_sent: frozenset[str]
-    busy: frozenset[str]
-
-
-class DedupStore(Protocol):
-    """Claims, completes and releases event ids (exactly once in effect)."""
-
-    def claim(self, event_ids: Sequence[str], now_ms: int) -> ClaimResult:
-        """Claim every unseen (or lease-expired) event id."""
+    def load(self, client_id: str) -> ClientState:
+        """One read of everything the relay needs about a client."""
         ...
 
-    def complete(self, event_ids: Sequence[str]) -> None:
-        """Mark event ids as sent."""
+    def claim(
+        self,
+        client_id: str,
+        seen: ClientState,
+        *,
+        records: Sequence[ConsentRecord],
+        event_ids: Sequence[str],
+        owner: str,
+        now_ms: int,
+    ) -> bool:
+        """Record ``records`` and claim ``event_ids`` for message ``owner``, in one write.
+
+        With event ids the write is conditional: it succeeds only if the ledger is still
+        as ``seen`` was read, else nothing is written and False comes back (read again).
+        Without event ids it only records, unconditionally, and returns True.
+        """
         ...
 
-    def release(self, event_ids: Sequence[str]) -> None:
-        """Give up the claims of event ids that were not sent."""
+    def settle(
+        self,
+        client_id: str,
+        seen: ClientState,
+        *,
+        done: Sequence[str],
+        released: Sequence[str],
+        now_ms: int,
+    ) -> None:
+        """Mark ``done`` events settled for good (sent, or dropped by the rules) and drop the
+        claims of ``released`` ones (not sent: a retry or a replay may claim them), in one
+        unconditional write that also trims what ``seen`` shows is no longer needed."""
         ...
 
 

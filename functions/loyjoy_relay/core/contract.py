@@ -329,7 +329,7 @@ def _accept_event(
     """The event as the message carries it, or the reason it is refused."""
     if not isinstance(raw, dict):
         return "event must be a JSON object"
-    event, errors = check_event(raw)
+    event, errors = check_event(repaired(raw))
     if errors:
         return "; ".join(errors[:MAX_ERRORS])
     if lookup(event["evt"], custom_names) is None:
@@ -348,6 +348,52 @@ def _accept_event(
     event["client_ts"] = ts
     event["received_at"] = received_at
     return event
+
+
+# What a browser may send that is not quite valid, repaired instead of refusing the event.
+# Free text a page or a chat supplies: a lone UTF-16 surrogate (a string cut inside an
+# emoji, which JSON carries as a "\ud83d" escape) becomes U+FFFD, and a value over the
+# contract's length is cut to it (by code points, as GA4 counts). Optional values that name
+# something cannot be repaired into the same name: such a value is left out. An empty
+# optional value is left out too. Required fields (evt, bot_id, client_id, event_id, ts)
+# are never repaired: an event with a bad one is refused.
+REPAIRED_TEXT_FIELDS = (
+    "process_name",
+    "sub_process_name",
+    "label",
+    "url",
+    "page_location",
+    "page_title",
+    "page_referrer",
+)
+DROPPED_WHEN_INVALID = ("process_id", "sub_process_id", "session_id", "user_id", "language")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _max_length(name: str) -> int:
+    """The contract's length limit of an optional text field, read from the table."""
+    spec = EVENT_FIELDS[name]
+    if isinstance(spec, Text) and spec.max_length:
+        return spec.max_length
+    raise LookupError(f"{name} has no length limit")
+
+
+def repaired(raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` with its optional text fields repaired or left out (see above); other fields,
+    and values that are not text (refused as they are), untouched."""
+    fixed = dict(raw)
+    for name in (*REPAIRED_TEXT_FIELDS, *DROPPED_WHEN_INVALID):
+        value = fixed.get(name)
+        if not isinstance(value, str):
+            continue
+        limit = _max_length(name)
+        if not value:
+            del fixed[name]
+        elif name in REPAIRED_TEXT_FIELDS:
+            fixed[name] = _LONE_SURROGATE.sub("\ufffd", value)[:limit]
+        elif len(value) > limit or _LONE_SURROGATE.search(value):
+            del fixed[name]
+    return fixed
 
 
 def check_event(raw: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:

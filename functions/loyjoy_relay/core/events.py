@@ -40,6 +40,7 @@ from loyjoy_relay.core.contract import (
     decode_body,
     joined_within,
     parse_request,
+    repaired,
 )
 from loyjoy_relay.errors import InvalidInput, UndecodableMessage
 
@@ -62,6 +63,7 @@ __all__ = [
     "decode_body",
     "events_for_explain",
     "parse_request",
+    "repaired",
 ]
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=512)]

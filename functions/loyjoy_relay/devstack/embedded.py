@@ -1,7 +1,7 @@
 """The pipeline in one process, for machines without the emulators.
 
 The same ingest and relay services as production, with the in-process adapters: the
-embedded queue for Pub/Sub, in-memory ledger and dedup for Firestore, and the GA4
+embedded queue for Pub/Sub, an in-memory client ledger for Firestore, and the GA4
 stand-in. Ingest is served over HTTP (the browser's listener needs a URL); the queue
 delivers to the relay service directly, retrying and dead-lettering as Pub/Sub would.
 """
@@ -21,7 +21,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from loyjoy_relay.adapters.client_ids import random_pseudonym_key
 from loyjoy_relay.adapters.dead_letters import DeadLetters
-from loyjoy_relay.adapters.fakes import InMemoryConsentLedger, InMemoryDedup, RecordingPublisher
+from loyjoy_relay.adapters.fakes import InMemoryConsentLedger, RecordingPublisher
 from loyjoy_relay.adapters.ga4_sender import Ga4Sender
 from loyjoy_relay.adapters.logs import JsonLogger
 from loyjoy_relay.adapters.mapping_file import load_mapping
@@ -89,7 +89,6 @@ def start_embedded(
             ),
         ),
         ledger=InMemoryConsentLedger(),
-        dedup=InMemoryDedup(),
         sender=Ga4Sender(sink.url, logger=relay_logger),
         secrets=SecretProvider(),
         dead_letters=DeadLetters(RecordingPublisher()),

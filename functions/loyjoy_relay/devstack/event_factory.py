@@ -126,3 +126,33 @@ def chat_session(
         )
         for _ in range(count)
     ]
+
+
+GRANT_EVENTS = ("profiling_single_opt_in", "profiling_double_opt_in")
+REVOKE_EVENTS = ("profiling_opt_out", "profiling_single_opt_in_rejected")
+
+
+def stamped_chat(
+    steps: Iterable[tuple[str, str]], *, client_id: str, start_ms: int, step_ms: int = 1000
+) -> list[dict[str, Any]]:
+    """One client's events, ``(bot_id, evt)`` in order ``step_ms`` apart, each with the
+    consent stamp the browser puts on it (DESIGN.md, the event contract): the later of its
+    bot's last profiling decision and the client's last revocation in any bot, a revocation
+    winning a tie; none before any decision."""
+    last_by_bot: dict[str, tuple[int, str, str]] = {}
+    last_revocation: tuple[int, str, str] | None = None
+    events = []
+    for index, (bot_id, evt) in enumerate(steps):
+        ts = start_ms + index * step_ms
+        if evt in GRANT_EVENTS:
+            last_by_bot[bot_id] = (ts, "granted", evt)
+        elif evt in REVOKE_EVENTS:
+            last_by_bot[bot_id] = last_revocation = (ts, "denied", evt)
+        known = [d for d in (last_by_bot.get(bot_id), last_revocation) if d is not None]
+        governing = max(known, key=lambda d: (d[0], d[1] == "denied")) if known else None
+        stamp = None
+        if governing is not None:
+            at, profiling, made_by = governing
+            stamp = {"profiling": profiling, "at": at, "evt": made_by}
+        events.append(contract_event(evt, bot_id=bot_id, client_id=client_id, ts=ts, consent=stamp))
+    return events

@@ -3,14 +3,19 @@
 ``POST /mp/collect`` answers 204 and records the body (even an invalid one, as GA4 does);
 ``POST /debug/mp/collect`` answers the validation messages; ``GET /`` is a readable page,
 ``GET /events`` the JSON record, ``DELETE /events`` clears it; ``POST /control`` with
-``{"fail_next": N, "status": 503}`` or ``{"delay_ms": M}`` injects faults. Start it in
-process with :meth:`Ga4Sink.start` or as ``loyjoy-relay ga4 sink``. Nothing it records
-or logs holds the API secret.
+``{"fail_next": N, "status": 503}`` or ``{"delay_ms": M}`` injects faults, and two more
+that GA4 itself can show: ``{"lose_next": N}`` records the next N collect requests (GA4
+got them) but never answers (the sender times out), ``{"hold_next": N}`` records them and
+keeps the answer back until ``{"release": true}``. Start it in process with
+:meth:`Ga4Sink.start` or as ``loyjoy-relay ga4 sink``. Nothing it records or logs holds
+the API secret.
 """
 
 from __future__ import annotations
 
 import json
+import select
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -64,6 +69,10 @@ class Ga4Sink(ThreadingHTTPServer):
         self._fail_next = 0
         self._fail_status = 503
         self._delay_ms = 0
+        self._lose_next = 0
+        self._hold_next = 0
+        self._holding = 0
+        self._released = threading.Event()
         self._thread: threading.Thread | None = None
 
     @property
@@ -80,6 +89,7 @@ class Ga4Sink(ThreadingHTTPServer):
 
     def stop(self) -> None:
         """Stop serving and close the socket."""
+        self._released.set()
         if self._thread is not None:
             self.shutdown()
             self._thread.join(timeout=10)
@@ -108,8 +118,13 @@ class Ga4Sink(ThreadingHTTPServer):
         fail_next: int | None = None,
         status: int | None = None,
         delay_ms: int | None = None,
+        lose_next: int | None = None,
+        hold_next: int | None = None,
+        release: bool = False,
     ) -> dict[str, int]:
-        """Set faults: fail the next N collect requests with ``status``; delay answers."""
+        """Set faults: fail the next N collect requests with ``status``; delay answers;
+        record the next N but lose their answers; record the next N and hold their answers
+        until ``release``."""
         if status is not None and not 100 <= int(status) <= 599:
             raise ValueError(f"status {status} is not an HTTP status")
         with self._lock:
@@ -119,10 +134,21 @@ class Ga4Sink(ThreadingHTTPServer):
                 self._fail_status = status
             if delay_ms is not None:
                 self._delay_ms = max(0, delay_ms)
+            if lose_next is not None:
+                self._lose_next = max(0, lose_next)
+            if hold_next is not None:
+                self._hold_next = max(0, hold_next)
+                self._released.clear()
+            if release:
+                self._hold_next = 0
+                self._released.set()
             return {
                 "fail_next": self._fail_next,
                 "status": self._fail_status,
                 "delay_ms": self._delay_ms,
+                "lose_next": self._lose_next,
+                "hold_next": self._hold_next,
+                "holding": self._holding,
             }
 
     def _take_fault(self) -> tuple[int | None, int]:
@@ -131,6 +157,23 @@ class Ga4Sink(ThreadingHTTPServer):
                 self._fail_next -= 1
                 return self._fail_status, self._delay_ms
             return None, self._delay_ms
+
+    def _take_answer_fault(self) -> str | None:
+        """``"lose"`` or ``"hold"`` for a request GA4 takes but does not answer (yet)."""
+        with self._lock:
+            if self._lose_next > 0:
+                self._lose_next -= 1
+                return "lose"
+            if self._hold_next > 0:
+                self._hold_next -= 1
+                self._holding += 1
+                return "hold"
+            return None
+
+    def _wait_for_release(self) -> None:
+        self._released.wait(timeout=120)
+        with self._lock:
+            self._holding -= 1
 
     def _record(self, record: SinkRecord) -> None:
         with self._lock:
@@ -207,9 +250,18 @@ class _Handler(BaseHTTPRequestHandler):
                 fail_next=settings.get("fail_next"),
                 status=settings.get("status"),
                 delay_ms=settings.get("delay_ms"),
+                lose_next=settings.get("lose_next"),
+                hold_next=settings.get("hold_next"),
+                release=settings.get("release") is True,
             )
         except (ValueError, TypeError, AttributeError):
-            self._json(400, {"error": 'expected {"fail_next": N, "status": S, "delay_ms": M}'})
+            self._json(
+                400,
+                {
+                    "error": 'expected {"fail_next": N, "status": S, "delay_ms": M, '
+                    '"lose_next": N, "hold_next": N, "release": true}'
+                },
+            )
             return
         self._json(200, state)
 
@@ -226,10 +278,25 @@ class _Handler(BaseHTTPRequestHandler):
             SinkRecord(now // 1000, path, query.get("measurement_id"), _decoded(raw))
         )
         if path == "/mp/collect":
+            answer_fault = self.server._take_answer_fault()
+            if answer_fault == "lose":
+                self._lose_answer()
+                return
+            if answer_fault == "hold":
+                self.server._wait_for_release()
             self._send(204)
             return
         messages = validate_body(raw, now_micros=now, query=query)
         self._json(200, validation_response(messages))
+
+    def _lose_answer(self) -> None:
+        """Never answer: wait until the client gives up and closes (or a minute passes)."""
+        self.close_connection = True
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            readable, _, _ = select.select([self.connection], [], [], 0.2)
+            if readable and not self.connection.recv(1, socket.MSG_PEEK):
+                return
 
 
 def _decoded(raw: bytes) -> Any:

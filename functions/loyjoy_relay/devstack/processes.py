@@ -74,6 +74,17 @@ class ServerProcess:
             self.process.wait(timeout=10)
         self.process = None
 
+    def kill(self) -> None:
+        """SIGKILL the process group at once, as a crashed or evicted instance dies: no
+        cleanup, no answer to requests in progress. :meth:`start` brings it back on the
+        same port."""
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self.process = None
+
     def log_text(self) -> str:
         """Everything the process printed so far."""
         return self.log_path.read_text(errors="replace")

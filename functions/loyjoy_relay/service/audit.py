@@ -13,8 +13,8 @@ many:
   "reason", "bot", "events": [positions]}``; ``rule`` is what the decision rests on
   (``never``, ``anonymous_always``, ``default``, ``granted`` or ``denied``);
 - ``ga4_requests``: per GA4 property, the MP requests it accepted, each as the positions
-  of the events it carried: ``[{"measurement_id", "requests": [[positions], ...]}]``
-  (a request that needed retries is logged by the sender as it retries);
+  of the events it carried, and the attempts each took:
+  ``[{"measurement_id", "requests": [[positions], ...], "attempts": [1, ...]}]``;
 
 beside ``client`` (a pseudonym), ``rules_version`` and the counts the log-based metrics
 read (``terraform/monitoring.tf``). ``decisions_in`` turns a line back into one record
@@ -33,10 +33,11 @@ from loyjoy_relay.core.planner import EventOutcome
 
 @dataclass(frozen=True, slots=True)
 class SentRequest:
-    """An MP request GA4 accepted: where to, and with which events."""
+    """An MP request GA4 accepted: where to, with which events, after how many attempts."""
 
     measurement_id: str
     event_ids: tuple[str, ...]
+    attempts: int = 1
 
 
 def audit_fields(outcomes: Sequence[EventOutcome], sent: Iterable[SentRequest]) -> dict[str, Any]:
@@ -57,18 +58,20 @@ def audit_fields(outcomes: Sequence[EventOutcome], sent: Iterable[SentRequest]) 
                 "events": [],
             }
         group["events"].append(index)
-    by_property: dict[str, list[list[int]]] = {}
+    by_property: dict[str, dict[str, list[Any]]] = {}
     for request in sent:
         carried = [position[event_id] for event_id in request.event_ids]
-        by_property.setdefault(request.measurement_id, []).append(carried)
+        entry = by_property.setdefault(request.measurement_id, {"requests": [], "attempts": []})
+        entry["requests"].append(carried)
+        entry["attempts"].append(request.attempts)
     return {
         "event_ids": [outcome.event_id for outcome in outcomes],
         "evts": [outcome.evt for outcome in outcomes],
         "bot_ids": list(bots),
         "decisions": list(groups.values()),
         "ga4_requests": [
-            {"measurement_id": measurement_id, "requests": requests}
-            for measurement_id, requests in by_property.items()
+            {"measurement_id": measurement_id, **entry}
+            for measurement_id, entry in by_property.items()
         ],
     }
 
@@ -77,19 +80,21 @@ def decisions_in(record: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One dict per decided event of a ``relay message`` line, in the message's order.
 
     Each: ``event_id``, ``evt``, ``bot_id``, ``decision``, ``state``, ``rule``, ``reason``,
-    ``rules_version``, ``client``, and ``ga4_request``: which of the line's MP requests
-    carried the event (numbered from 0 in the order they are listed), or None.
+    ``rules_version``, ``client``, ``ga4_request``: which of the line's MP requests
+    carried the event (numbered from 0 in the order they are listed), or None, and
+    ``ga4_attempts``: the attempts that request took (or None).
     """
     event_ids = list(record.get("event_ids") or [])
     evts = list(record.get("evts") or [])
     bot_ids = list(record.get("bot_ids") or [])
     carried: dict[int, int] = {}
-    number = 0
+    attempts: list[int | None] = []
     for destination in record.get("ga4_requests") or []:
-        for request in destination.get("requests", []):
+        tries = list(destination.get("attempts") or [])
+        for order, request in enumerate(destination.get("requests", [])):
             for index in request:
-                carried[index] = number
-            number += 1
+                carried[index] = len(attempts)
+            attempts.append(tries[order] if order < len(tries) else None)
     found: dict[int, dict[str, Any]] = {}
     for group in record.get("decisions") or []:
         bot = group.get("bot")
@@ -109,5 +114,6 @@ def decisions_in(record: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "rules_version": record.get("rules_version"),
                 "client": record.get("client"),
                 "ga4_request": carried.get(index),
+                "ga4_attempts": attempts[carried[index]] if index in carried else None,
             }
     return [found[index] for index in sorted(found)]

@@ -1,8 +1,10 @@
 """The ingest function's HTTP handling: CORS, methods, content types, status codes.
 
-The flow of a POST: origin check → content type → parse and validate every event
-(``events``) → publish one message per client → answer. Every refusal is a 4xx with a
-reason; only a publish that Pub/Sub did not acknowledge answers 503 (the client retries).
+The flow of a POST: origin check → content type → automated clients refused → the
+source address's rate limit → parse and validate every event (``events``) → each
+client's rate limit → publish one message per client → answer. Every refusal is a 4xx
+with a reason (429 with ``Retry-After`` over a rate limit, see ``admission``); only a
+publish that Pub/Sub did not acknowledge answers 503 (the client retries).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from loyjoy_relay.adapters.ports import MessagePublisher, OutgoingMessage
 from loyjoy_relay.config import IngestSettings
 from loyjoy_relay.core.contract import MAX_BODY_BYTES, ParsedRequest, parse_request
 from loyjoy_relay.errors import InvalidInput, PublishError, TooLarge
+from loyjoy_relay.service.admission import Admission, Refusal, automated_marker, source_address
 from loyjoy_relay.service.request_context import RequestContextReader
 
 ACCEPTED_CONTENT_TYPES = ("application/json", "text/plain")
@@ -43,12 +46,15 @@ class IngestService:
     publisher: MessagePublisher
     logger: JsonLogger
     clock: Callable[[], int] = _now_ms
+    admission: Admission | None = None
     context_reader: RequestContextReader = field(init=False)
 
     def __post_init__(self) -> None:
         self.context_reader = RequestContextReader(
             self.settings.geo_country_header, self.settings.geo_region_header
         )
+        if self.admission is None:
+            self.admission = Admission(self.settings.rate_limits)
 
     def handle(self, request: flask.Request) -> flask.Response:
         """Answer one HTTP request; never raises for anything a client sent."""
@@ -69,13 +75,39 @@ class IngestService:
             response = _json(405, {"error": "use POST (or GET /listener.js)"})
             response.headers["Allow"] = "POST, OPTIONS"
         else:
-            response, parsed = self._ingest(request)
-            self._log(request, response, started, parsed=parsed)
+            response, parsed, reason = self._ingest(request)
+            self._log(request, response, started, parsed=parsed, reason=reason)
         return self._with_cors(response, origin)
 
-    def _ingest(self, request: flask.Request) -> tuple[flask.Response, ParsedRequest | None]:
+    def _ingest(
+        self, request: flask.Request
+    ) -> tuple[flask.Response, ParsedRequest | None, str | None]:
+        """Screen and rate-limit the request, then ingest it."""
+        assert self.admission is not None  # set in __post_init__
         if request.mimetype not in ACCEPTED_CONTENT_TYPES:
-            return _json(415, {"error": "send application/json or text/plain holding JSON"}), None
+            body = {"error": "send application/json or text/plain holding JSON"}
+            return _json(415, body), None, None
+        marker = automated_marker(
+            request.headers.get("User-Agent"), self.settings.automated_user_agents
+        )
+        if marker is not None:
+            body = {"error": "automated clients (crawlers, headless browsers) are not relayed"}
+            return _json(403, body), None, "automated client"
+        address = source_address(
+            request.headers.get("X-Forwarded-For"),
+            request.remote_addr,
+            self.settings.rate_limits.trusted_proxy_hops,
+        )
+        refusal = self.admission.admit_address(address)
+        if refusal is None:
+            response, parsed = self._parsed_and_published(request)
+            return response, parsed, None
+        return _too_many(refusal), None, f"rate limited ({refusal.limit})"
+
+    def _parsed_and_published(
+        self, request: flask.Request
+    ) -> tuple[flask.Response, ParsedRequest | None]:
+        assert self.admission is not None  # set in __post_init__
         if (request.content_length or 0) > MAX_BODY_BYTES:
             return _json(413, {"error": f"body is larger than {MAX_BODY_BYTES} bytes"}), None
         body = request.stream.read(MAX_BODY_BYTES + 1)
@@ -96,6 +128,9 @@ class IngestService:
             status = 403 if refused_bots_only else 400
             message = "no event from an allowed bot" if refused_bots_only else "no valid event"
             return _json(status, {"error": message, "accepted": 0, "rejected": rejected}), parsed
+        refusal = self.admission.admit_clients(batch.client_id for batch in parsed.batches)
+        if refusal is not None:
+            return _too_many(refusal), parsed
         messages = [OutgoingMessage(*batch.to_message()) for batch in parsed.batches]
         try:
             self.publisher.publish_all(messages)
@@ -109,6 +144,8 @@ class IngestService:
         response.headers["Vary"] = "Origin"
         if origin is not None:
             response.headers["Access-Control-Allow-Origin"] = origin
+            # The listener reads Retry-After of a 429 or 503 to know when to try again.
+            response.headers["Access-Control-Expose-Headers"] = "Retry-After"
         return response
 
     def _listener_script(self) -> flask.Response:
@@ -148,6 +185,18 @@ class IngestService:
 @functools.cache
 def _listener_source() -> bytes:
     return resources.files("loyjoy_relay").joinpath("static/listener.js").read_bytes()
+
+
+def _too_many(refusal: Refusal) -> flask.Response:
+    response = _json(
+        429,
+        {
+            "error": f"too many requests from this {refusal.limit}; nothing was published",
+            "retry_after": refusal.retry_after,
+        },
+    )
+    response.headers["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 def _json(status: int, body: dict[str, Any]) -> flask.Response:

@@ -14,12 +14,11 @@ from typing import Any
 
 from loyjoy_relay.adapters.client_ids import random_client_id
 from loyjoy_relay.adapters.dead_letters import DeadLetters
-from loyjoy_relay.adapters.firestore_dedup import FirestoreDedup
 from loyjoy_relay.adapters.firestore_ledger import FirestoreConsentLedger
 from loyjoy_relay.adapters.ga4_sender import Ga4Sender
 from loyjoy_relay.adapters.logs import JsonLogger
 from loyjoy_relay.adapters.mapping_file import load_mapping
-from loyjoy_relay.adapters.ports import ConsentLedger, DedupStore
+from loyjoy_relay.adapters.ports import ConsentLedger
 from loyjoy_relay.adapters.pubsub import PubSubPublisher
 from loyjoy_relay.adapters.rules_file import load_rules
 from loyjoy_relay.adapters.secret_manager import SecretProvider
@@ -82,7 +81,6 @@ def build_relay_service(
     *,
     planner: Planner,
     ledger: ConsentLedger,
-    dedup: DedupStore,
     sender: Ga4Sender,
     secrets: SecretProvider,
     dead_letters: DeadLetters,
@@ -95,7 +93,6 @@ def build_relay_service(
     return RelayService(
         planner=planner,
         ledger=ledger,
-        dedup=dedup,
         sender=sender,
         api_secrets=resolve_api_secrets(planner, secrets),
         dead_letters=dead_letters,
@@ -128,7 +125,6 @@ def create_relay_service(*, firestore_client: Any | None = None) -> RelayService
     return build_relay_service(
         planner=planner,
         ledger=FirestoreConsentLedger(firestore_client, client_key=pseudonyms.ledger_key),
-        dedup=FirestoreDedup(firestore_client),
         sender=Ga4Sender(settings.ga4_endpoint, logger=logger),
         secrets=secrets,
         dead_letters=DeadLetters(PubSubPublisher(settings.project, settings.dead_letter_topic)),

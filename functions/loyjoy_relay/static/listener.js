@@ -123,9 +123,24 @@
   }
 
   // ---- building one event ----
+  // Text is cut by code points (as ingest and GA4 count), never inside a character, and
+  // half of a surrogate pair already in the page's text becomes U+FFFD: ingest would
+  // repair it anyway, but an event never leaves the page invalid.
+  function wellFormed(s) {
+    return s.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDFFF]/g,
+      function (m) { return m.length === 2 ? m : '\uFFFD'; });
+  }
   function text(value, max) {
     if (typeof value === 'number' && isFinite(value)) value = String(value);
-    return typeof value === 'string' && value.length ? value.slice(0, max) : null;
+    if (typeof value !== 'string' || !value.length) return null;
+    value = wellFormed(value);
+    if (value.length <= max) return value;  // UTF-16 units >= code points
+    var out = [];
+    for (var ch of value) {                  // for..of walks code points
+      if (out.length === max) break;
+      out.push(ch);
+    }
+    return out.join('');
   }
   // ---- consent: each bot's last profiling decision, and the client's last revocation ----
   function decision(d) {                  // a stored decision, or null
@@ -239,7 +254,7 @@
   }
   function buildEvent(evt, obj, options) {
     var now = Date.now();
-    var event = { evt: String(evt).slice(0, 64), event_id: uuid4(), ts: now };
+    var event = { evt: text(String(evt), 64), event_id: uuid4(), ts: now };
     var source = obj && typeof obj === 'object' ? obj : {};
     Object.keys(OBJ_FIELDS).forEach(function (field) {
       var v = null;
@@ -281,6 +296,7 @@
     this.maxBatch = Math.min(200, Math.max(1, Number(options.maxBatch) || 20));
     this.queue = [];
     this.inflight = [];
+    this.sending = 0;                     // which send the answer belongs to
     this.done = [];
     this.failures = 0;
     this.timer = null;
@@ -338,9 +354,14 @@
     var self = this;
     if (this.inflight.length || !this.queue.length || typeof fetch !== 'function') return;
     this.inflight = this.take();
+    var sending = ++this.sending;
     var abort = typeof AbortController === 'function' ? new AbortController() : null;
     var timeout = abort ? setTimeout(function () { abort.abort(); }, REQUEST_TIMEOUT_MS) : null;
-    var settled = function (status) { clearTimeout(timeout); self.settle(status); };
+    var settled = function (status) {
+      clearTimeout(timeout);
+      // The page handed these events to a beacon meanwhile (pagehide): they are delivered.
+      if (sending === self.sending) self.settle(status);
+    };
     try {
       fetch(this.endpoint, { method: 'POST', keepalive: true, credentials: 'omit',
         headers: { 'Content-Type': 'text/plain' }, body: this.body(this.inflight),
@@ -383,9 +404,18 @@
     this.send();
   };
   Sender.prototype.beacon = function () {
-    // On page hide: hand what is queued to sendBeacon, unless ingest is failing right now
-    // (then the events stay in localStorage and go out on the next page load).
+    // The page is going away (pagehide): hand what is queued, and what is in flight, to
+    // sendBeacon. A keepalive fetch still in flight may reach ingest late or not at all;
+    // a second copy of its events is harmless (the relay drops duplicates by event_id).
+    // Not while ingest is failing: then the events stay in localStorage for the next page
+    // load, which can see the answer and retry. A beacon's own answer cannot be read: if
+    // ingest refuses it, its events are lost (docs/listener.md, "Delivery").
     if (this.failures > 0 || !navigator.sendBeacon) { this.persist(); return; }
+    if (this.inflight.length) {
+      this.queue = this.inflight.concat(this.queue);
+      this.inflight = [];
+      this.sending += 1;                  // the in-flight answer no longer settles anything
+    }
     while (this.queue.length) {
       var batch = this.take();
       var ok = false;
@@ -394,6 +424,14 @@
       this.delivered(batch);
     }
     this.persist();
+  };
+  Sender.prototype.hidden = function () {
+    // A tab switch (visibilitychange to hidden) is not a page leaving: the page may come
+    // back, so what is queued leaves with a keepalive fetch, whose answer the page reads:
+    // a 503 is retried as any other. If the page is closed instead, pagehide follows and
+    // hands the same events to the beacon; if it is discarded silently, localStorage
+    // keeps them for the next page load.
+    if (this.failures === 0) this.flush();
   };
 
   function eachSender(method) {
@@ -431,7 +469,7 @@
   try {
     window.addEventListener('pagehide', function () { eachSender('beacon'); });
     document.addEventListener('visibilitychange', function () {
-      if (document.visibilityState === 'hidden') eachSender('beacon');
+      if (document.visibilityState === 'hidden') eachSender('hidden');
     });
     window.addEventListener('online', function () { eachSender('flush'); });
     Object.defineProperty(window, 'LoyJoyRelay', { configurable: false, writable: false, enumerable: false,

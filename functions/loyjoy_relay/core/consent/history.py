@@ -1,7 +1,7 @@
 """A client's profiling consent history: its records and how two histories merge.
 
-Pure. The ledgers (:mod:`loyjoy_relay.adapters.ledger`) store these; the decision core
-(:mod:`loyjoy_relay.core.consent.decision`) reads them.
+Pure. The client ledger (:mod:`loyjoy_relay.adapters.firestore_ledger`, and its fake)
+stores these; the decision core (:mod:`loyjoy_relay.core.consent.decision`) reads them.
 """
 
 from __future__ import annotations
