@@ -146,6 +146,16 @@ def test_targets_say_which_are_met_and_by_what_figure() -> None:
     assert len(verdicts) == len(report.TARGETS)
 
 
+def test_an_ingest_run_with_errors_meets_no_ingest_target() -> None:
+    """Requests that failed or were refused (a 429 is fast) void the throughput figures."""
+    from bench import report
+
+    results = _run_results()
+    next(r for r in results["load"] if r["function"] == "ingest")["errors"] = 3
+    verdicts = {t["target"]: t["met"] for t in report.targets(results)}
+    assert (verdicts["ingest_ratio"], verdicts["ingest_p99_ms"]) == (False, False)
+
+
 def test_report_renders_every_section_of_a_run() -> None:
     """The printed report holds the targets, the load table, both relay tables and the cost."""
     from bench import report
