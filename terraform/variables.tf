@@ -275,7 +275,7 @@ variable "trusted_proxy_hops" {
 }
 
 variable "automated_user_agents" {
-  description = "Case-insensitive User-Agent substrings of crawlers and automated browsers whose requests ingest refuses (403, nothing published). Empty keeps the built-in list (HeadlessChrome, PhantomJS, bot/, crawler, spider, +http, lighthouse, facebookexternalhit); [\"none\"] turns screening off."
+  description = "Case-insensitive User-Agent substrings of crawlers and automated browsers that ingest refuses (403, nothing published), besides those the user-agent parser recognises and the built-in markers (HeadlessChrome, PhantomJS, bot/, crawler, spider, +http, lighthouse, facebookexternalhit). [\"none\"] turns screening off."
   type        = list(string)
   default     = []
 }

@@ -90,9 +90,10 @@ def _path(env: Mapping[str, str], name: str, filename: str) -> Path:
 
 
 # Substrings (compared case-insensitively) of the User-Agent of crawlers and automated
-# browsers: their events are answered 403 and never published. Crawlers announce a bot
-# name with a version ("Googlebot/2.1", "bingbot/2.0") or an info URL ("+http://...");
-# headless browsers say so (HeadlessChrome; PhantomJS).
+# browsers: their events are answered 403 and never published. They add to what the user
+# agent parser (adapters/user_agents, core/context/device) recognises as a crawler or a
+# headless browser. Crawlers announce a bot name with a version ("Googlebot/2.1") or an
+# info URL ("+http://..."); headless browsers say so (HeadlessChrome; PhantomJS).
 DEFAULT_AUTOMATED_USER_AGENTS = (
     "headlesschrome",
     "phantomjs",
@@ -106,12 +107,12 @@ DEFAULT_AUTOMATED_USER_AGENTS = (
 
 
 def _automated_markers(env: Mapping[str, str]) -> tuple[str, ...]:
-    """``AUTOMATED_USER_AGENTS``: empty or unset, the built-in markers; ``none``, no screening;
-    else exactly the markers listed."""
+    """``AUTOMATED_USER_AGENTS``: empty or unset, the built-in markers; ``none``, no screening
+    at all; else the built-in markers and those listed."""
     markers = tuple(marker.lower() for marker in _list(env, "AUTOMATED_USER_AGENTS"))
-    if not markers:
-        return DEFAULT_AUTOMATED_USER_AGENTS
-    return () if markers == ("none",) else markers
+    if markers == ("none",):
+        return ()
+    return tuple(dict.fromkeys((*DEFAULT_AUTOMATED_USER_AGENTS, *markers)))
 
 
 def _positive_number(env: Mapping[str, str], name: str, default: float) -> float:
@@ -176,6 +177,11 @@ class IngestSettings:
     geo_region_header: str | None = None
     rate_limits: RateLimits = RateLimits()
     automated_user_agents: tuple[str, ...] = DEFAULT_AUTOMATED_USER_AGENTS
+
+    @property
+    def screen_automated_clients(self) -> bool:
+        """False when ``AUTOMATED_USER_AGENTS=none`` turned screening off."""
+        return bool(self.automated_user_agents)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> IngestSettings:

@@ -20,7 +20,13 @@ from tests.support.processes import ROOT
 
 STATIC = ROOT / "functions" / "loyjoy_relay" / "static"
 FORWARDED_HEADERS = ("Content-Type", "Origin", "Sec-Fetch-Mode", "User-Agent")
-RETURNED_HEADERS = ("Content-Type", "Access-Control-Allow-Origin", "Vary", "Retry-After")
+RETURNED_HEADERS = (
+    "Content-Type",
+    "Access-Control-Allow-Origin",
+    "Access-Control-Expose-Headers",
+    "Vary",
+    "Retry-After",
+)
 
 
 class _Quiet(BaseHTTPRequestHandler):
@@ -135,6 +141,7 @@ class SeenRequest:
     body: bytes
     status: int  # 0: the connection was closed without an answer
     at: float = field(default_factory=time.monotonic)
+    returned: dict[str, str] = field(default_factory=dict)  # the answer's headers
 
     def events(self) -> list[dict[str, Any]]:
         """The events of a batch body."""
@@ -256,7 +263,7 @@ class FaultProxy:
                         returned["Access-Control-Allow-Origin"] = headers["Origin"]
                 else:
                     status, answer, returned = proxy._forward(self.command, body, headers)
-                proxy._record(SeenRequest(self.command, headers, body, status))
+                proxy._record(SeenRequest(self.command, headers, body, status, returned=returned))
                 self._answer(status, answer, returned)
 
             do_POST = _relay  # noqa: N815 (the name http.server dispatches to)

@@ -127,7 +127,11 @@ def test_limits_and_markers_are_configurable_and_checked() -> None:
         }
     )
     assert settings.rate_limits == RateLimits(0.5, 3, 100.0, 300, 2)
-    assert settings.automated_user_agents == ("examplebot", "scraper")
+    assert settings.automated_user_agents == (
+        *DEFAULT_AUTOMATED_USER_AGENTS,
+        "examplebot",
+        "scraper",
+    )
     off = IngestSettings.from_env({**base, "AUTOMATED_USER_AGENTS": "none"})
     assert off.automated_user_agents == ()
     for unset in (base, {**base, "AUTOMATED_USER_AGENTS": ""}):

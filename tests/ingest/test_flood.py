@@ -129,6 +129,8 @@ def test_crawlers_and_headless_browsers_publish_nothing(
         "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
         "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
         "HeadlessChrome/131.0.0.0 Safari/537.36",
+        # no default marker: recognised by the user-agent parser's crawler patterns
+        "Mozilla/5.0 (compatible; Yahoo! Slurp; http://help.yahoo.com/help/us/ysearch/slurp)",
     ):
         response = post(client, new_client_id(), "198.51.100.77", user_agent)
         assert response.status_code == 403
@@ -137,6 +139,18 @@ def test_crawlers_and_headless_browsers_publish_nothing(
     output = capsys.readouterr().out
     lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     refused = [line for line in lines if line.get("message") == LogMessage.INGEST_REQUEST]
-    assert [(line["status"], line["reason"]) for line in refused] == [(403, "automated client")] * 2
+    assert [(line["status"], line["reason"]) for line in refused] == [(403, "automated client")] * 3
     assert "Googlebot" not in output
     assert "198.51.100.77" not in output
+
+
+def test_http_libraries_are_rate_limited_but_not_refused(
+    make_client: Callable[..., flask.testing.FlaskClient], topic_and_subscription: tuple[str, str]
+) -> None:
+    """A script's request (curl, python-requests) runs no page, so it is no crawler: it is
+    published like any other, within the limits (operators test ingest with curl)."""
+    _, subscription = topic_and_subscription
+    client = make_client()
+    response = post(client, new_client_id(), "198.51.100.78", "curl/8.5.0")
+    assert response.status_code == 202
+    assert len(pull_messages(subscription, 1)) == 1

@@ -22,6 +22,7 @@ import flask
 from loyjoy_relay.adapters.logs import JsonLogger, LogMessage
 from loyjoy_relay.adapters.ports import MessagePublisher, OutgoingMessage
 from loyjoy_relay.config import IngestSettings
+from loyjoy_relay.core.context.model import RequestContext
 from loyjoy_relay.core.contract import MAX_BODY_BYTES, ParsedRequest, parse_request
 from loyjoy_relay.errors import InvalidInput, PublishError, TooLarge
 from loyjoy_relay.service.admission import Admission, Refusal, automated_marker, source_address
@@ -87,10 +88,13 @@ class IngestService:
         if request.mimetype not in ACCEPTED_CONTENT_TYPES:
             body = {"error": "send application/json or text/plain holding JSON"}
             return _json(415, body), None, None
-        marker = automated_marker(
-            request.headers.get("User-Agent"), self.settings.automated_user_agents
-        )
-        if marker is not None:
+        facts = self.context_reader.read(request.headers)
+        if self.settings.screen_automated_clients and (
+            facts.is_crawler
+            or automated_marker(
+                request.headers.get("User-Agent"), self.settings.automated_user_agents
+            )
+        ):
             body = {"error": "automated clients (crawlers, headless browsers) are not relayed"}
             return _json(403, body), None, "automated client"
         address = source_address(
@@ -100,12 +104,12 @@ class IngestService:
         )
         refusal = self.admission.admit_address(address)
         if refusal is None:
-            response, parsed = self._parsed_and_published(request)
+            response, parsed = self._parsed_and_published(request, facts.context)
             return response, parsed, None
         return _too_many(refusal), None, f"rate limited ({refusal.limit})"
 
     def _parsed_and_published(
-        self, request: flask.Request
+        self, request: flask.Request, context: RequestContext | None
     ) -> tuple[flask.Response, ParsedRequest | None]:
         assert self.admission is not None  # set in __post_init__
         if (request.content_length or 0) > MAX_BODY_BYTES:
@@ -117,7 +121,7 @@ class IngestService:
                 received_at=self.clock(),
                 bot_allowed=self.settings.bot_allowed,
                 custom_names=self.settings.custom_event_names,
-                context=self.context_reader.read(request.headers).context,
+                context=context,
             )
         except InvalidInput as error:
             status = 413 if isinstance(error, TooLarge) else 400

@@ -24,6 +24,7 @@ class RequestFacts:
 
     context: RequestContext | None
     is_bot: bool
+    is_crawler: bool = False
 
 
 @dataclass
@@ -42,4 +43,4 @@ class RequestContextReader:
             region = headers.get(self.region_header) if self.region_header else None
             location = location_from_headers(headers.get(self.country_header), region)
         context = RequestContext(device=device.device, location=location)
-        return RequestFacts(None if context.empty else context, device.is_bot)
+        return RequestFacts(None if context.empty else context, device.is_bot, device.is_crawler)

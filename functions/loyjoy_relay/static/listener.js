@@ -18,6 +18,7 @@
   var MAX_AGE_MS = 7 * 24 * 3600 * 1000 - 3600 * 1000;  // ingest refuses events > 7 days old
   var MAX_BODY = 60000;                       // bytes; ingest and sendBeacon allow 64 KiB
   var MAX_BACKOFF_MS = 60000;
+  var MAX_RETRY_AFTER_MS = 600000;            // a 429's Retry-After is honoured up to 10 minutes
   var MAX_ATTEMPTS = 10;                      // then the next page load tries again (~8 min)
   var REQUEST_TIMEOUT_MS = 30000;
   var DONE_MEMORY = 1000;
@@ -286,6 +287,12 @@
   }
 
   // ---- sending: batches, retries with backoff, kept in localStorage until delivered ----
+  function retryAfterMs(response) {       // Retry-After in seconds (ingest sends no dates)
+    var value = null;
+    try { value = response.headers.get('Retry-After'); } catch (e) { value = null; }
+    var seconds = Number(value);
+    return value !== null && isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
+  }
   function byteLength(s) {
     try { return new TextEncoder().encode(s).length; } catch (e) { return unescape(encodeURIComponent(s)).length; }
   }
@@ -357,29 +364,32 @@
     var sending = ++this.sending;
     var abort = typeof AbortController === 'function' ? new AbortController() : null;
     var timeout = abort ? setTimeout(function () { abort.abort(); }, REQUEST_TIMEOUT_MS) : null;
-    var settled = function (status) {
+    var settled = function (status, notBefore) {
       clearTimeout(timeout);
       // The page handed these events to a beacon meanwhile (pagehide): they are delivered.
-      if (sending === self.sending) self.settle(status);
+      if (sending === self.sending) self.settle(status, notBefore || 0);
     };
     try {
       fetch(this.endpoint, { method: 'POST', keepalive: true, credentials: 'omit',
         headers: { 'Content-Type': 'text/plain' }, body: this.body(this.inflight),
         signal: abort ? abort.signal : undefined })
-        .then(function (response) { settled(response.status); },
+        .then(function (response) { settled(response.status, retryAfterMs(response)); },
           function (error) { debug('network error', error); settled(0); })
         .catch(function (error) { debug('settle failed', error); });
     } catch (e) { debug('fetch threw', e); settled(0); }
   };
-  Sender.prototype.settle = function (status) {
+  Sender.prototype.settle = function (status, notBefore) {
     var retry = status === 0 || status === 429 || status >= 500;
     if (retry) {
       this.queue = this.inflight.concat(this.queue);
       this.inflight = [];
       this.failures += 1;
       var wait = Math.min(MAX_BACKOFF_MS, 1000 * Math.pow(2, this.failures - 1));
+      // Over a rate limit (429) ingest is up and says when to come back: wait at least that
+      // long, and keep trying on this page however often it happens (nothing is dropped).
+      wait = Math.max(wait, Math.min(MAX_RETRY_AFTER_MS, notBefore || 0));
       if (this.timer !== null) { clearTimeout(this.timer); this.timer = null; }
-      if (this.failures < MAX_ATTEMPTS) {
+      if (this.failures < MAX_ATTEMPTS || status === 429) {
         debug('status ' + status + ', retrying in ' + wait + ' ms');
         this.schedule(Math.round(wait * (0.8 + 0.4 * (randomInt() / 4294967296))));
       } else {

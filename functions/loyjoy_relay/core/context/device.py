@@ -62,6 +62,8 @@ class DeviceFacts:
 
     device: DeviceContext | None
     is_bot: bool
+    # A crawler or automated browser, not merely an HTTP library: what ingest refuses.
+    is_crawler: bool = False
 
 
 _FAMILY = re.compile(FAMILY_PATTERN)
@@ -80,10 +82,15 @@ _MOBILE = re.compile(
 )
 _ANDROID = re.compile(r"(?i)\bandroid\b")
 _DESKTOP = re.compile(r"(?i)\bwindows nt\b|\bmacintosh\b|\bmac os x\b|\bx11\b|\bcros\b|\blinux\b")
-_BOT = re.compile(
+# Crawlers and automated browsers (they run a page's scripts, so its chat listener too).
+_CRAWLER = re.compile(
     r"(?i)(?<!cu)bot(?:[/;\s)+_-]|$)|crawl|spider|slurp|headless|phantomjs|lighthouse|puppeteer"
-    r"|playwright|selenium|webdriver|python-requests|python-urllib|^curl/|^wget/|go-http-client"
-    r"|okhttp|^java/|axios/|node-fetch|scrapy|facebookexternalhit|bingpreview|mediapartners"
+    r"|playwright|selenium|webdriver|scrapy|facebookexternalhit|bingpreview|mediapartners"
+)
+# HTTP libraries and command-line tools: no browser at all (never a visitor's page).
+_HTTP_LIBRARY = re.compile(
+    r"(?i)python-requests|python-urllib|^curl/|^wget/|go-http-client|okhttp|^java/|axios/"
+    r"|node-fetch"
 )
 _FORM_FACTORS: dict[str, DeviceCategory] = {
     "tablet": "tablet",
@@ -126,7 +133,9 @@ def device_facts(user_agent: str | None, hints: ClientHints, parse: AgentParser)
     """The device context of a request and whether it looks automated."""
     agent = (user_agent or "")[:MAX_USER_AGENT]
     brands = _brands(hints.brands)
-    is_bot = bool(_BOT.search(agent)) or any("headless" in name.lower() for name, _ in brands)
+    is_crawler = bool(_CRAWLER.search(agent)) or any(
+        "headless" in name.lower() for name, _ in brands
+    )
     platform = _system(_unquote(hints.platform))
     if brands:
         browser, browser_version = _hint_browser(brands)
@@ -134,7 +143,7 @@ def device_facts(user_agent: str | None, hints: ClientHints, parse: AgentParser)
         system_version = _platform_major(system, hints.platform_version)
     elif agent:
         parsed = parse(agent)
-        is_bot = is_bot or bool(_BOT.search(parsed.browser or ""))
+        is_crawler = is_crawler or bool(_CRAWLER.search(parsed.browser or ""))
         browser, browser_version = _browser(parsed.browser), _major(parsed.browser_major)
         system = platform or _system(parsed.os)
         system_version = _major(parsed.os_major) if system == _system(parsed.os) else None
@@ -143,9 +152,10 @@ def device_facts(user_agent: str | None, hints: ClientHints, parse: AgentParser)
         system = platform
     if (system, system_version) in _FROZEN_VERSIONS:
         system_version = None
+    is_bot = is_crawler or bool(_HTTP_LIBRARY.search(agent))
     category = _category(agent, hints, system)
     if not any((category, system, browser)):
-        return DeviceFacts(None, is_bot)
+        return DeviceFacts(None, is_bot, is_crawler)
     device = DeviceContext(
         category=category,
         operating_system=system,
@@ -153,7 +163,7 @@ def device_facts(user_agent: str | None, hints: ClientHints, parse: AgentParser)
         browser=browser,
         browser_version=browser_version if browser else None,
     )
-    return DeviceFacts(device, is_bot)
+    return DeviceFacts(device, is_bot, is_crawler)
 
 
 def _category(agent: str, hints: ClientHints, system: str | None) -> DeviceCategory | None:
