@@ -139,17 +139,31 @@ def _server_once(target: Target, body: bytes, settings: ServerSettings) -> float
 def measure(
     targets: list[Target], body: bytes, settings: ServerSettings, repetitions: int = 5
 ) -> dict[str, dict[str, float]]:
-    """Median cold-start figures per target, over ``repetitions`` fresh processes each."""
+    """Median cold-start figures per target, over ``repetitions`` fresh processes each.
+
+    The targets take turns, repetition by repetition, so that the shared machine's load
+    drifting during the measurement weighs on each of them alike.
+    """
+    probes: dict[str, list[dict[str, float]]] = {target.name: [] for target in targets}
+    servers: dict[str, list[float]] = {target.name: [] for target in targets}
+    for _ in range(repetitions):
+        for target in targets:
+            first = target.body if target.body is not None else body
+            probes[target.name].append(_probe_once(target, first))
+            servers[target.name].append(_server_once(target, first, settings))
     results: dict[str, dict[str, float]] = {}
     for target in targets:
-        first = target.body if target.body is not None else body
-        probes = [_probe_once(target, first) for _ in range(repetitions)]
-        servers = [_server_once(target, first, settings) for _ in range(repetitions)]
         results[target.name] = {
-            key: round(statistics.median(probe[key] for probe in probes), 1)
+            key: round(statistics.median(probe[key] for probe in probes[target.name]), 1)
             for key in ("framework_ms", "module_ms", "first_request_ms", "process_ms")
         }
-        results[target.name]["server_to_first_answer_ms"] = round(statistics.median(servers), 1)
+        results[target.name]["server_to_first_answer_ms"] = round(
+            statistics.median(servers[target.name]), 1
+        )
+        results[target.name]["server_to_first_answer_range_ms"] = [
+            round(min(servers[target.name]), 1),
+            round(max(servers[target.name]), 1),
+        ]
     return results
 
 

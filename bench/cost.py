@@ -1,8 +1,9 @@
 """Dollars per million events: this relay on Cloud Run functions vs server-side GTM / Stape.
 
-Pure arithmetic, no I/O. Resource use per invocation comes in as figures (measured by
-``bench.run`` where it can, assumed and labelled where it cannot yet); prices are the
-published list prices below.
+Pure arithmetic, no I/O. Everything it is fed is measured by ``bench.run``: each
+function's CPU and time per invocation, the Firestore operations per message (counted on
+the real client, ``bench.firestore_counts``), the Pub/Sub message size and the bytes of
+log lines per event; prices are the published list prices below.
 
 Prices, as read in 2026 for ``shared/reference/gcp-pricing.md`` (most Google price pages
 show no date; the reference gives dates where a page did):
@@ -17,6 +18,8 @@ show no date; the reference gives dates where a page did):
   from a secondary source): reads $0.03, writes $0.09, deletes $0.01 per 100,000 documents;
   free 50,000 reads, 20,000 writes, 20,000 deletes a day; TTL deletes are billed as deletes
   and are not covered by the free quota (cloud.google.com/firestore/pricing).
+- Cloud Logging: $0.50 per GiB ingested (30 days' retention included), first 50 GiB per
+  project per month free (cloud.google.com/stackdriver/pricing).
 - sGTM on Cloud Run: Google's setup guide recommends 1 vCPU / 0.5 GB instances with CPU
   always allocated, at least 2 instances, and says 2-10 instances handle 35-350 requests
   per second (developers.google.com/tag-platform/tag-manager/server-side/cloud-run-setup-guide).
@@ -27,7 +30,7 @@ show no date; the reference gives dates where a page did):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any
 
 SECONDS_PER_MONTH = 30 * 24 * 3600
@@ -58,6 +61,8 @@ class Prices:
     free_pubsub_bytes: float = 10 * GIB
     free_firestore_reads: float = 50_000 * 30
     free_firestore_writes: float = 20_000 * 30
+    logging_gib: float = 0.50
+    free_logging_bytes: float = 50 * GIB
 
 
 @dataclass(frozen=True)
@@ -84,29 +89,16 @@ class FunctionUse:
 
 
 @dataclass(frozen=True)
-class RelayStoreUse:
-    """Firestore documents the relay touches per message of ``n`` events.
+class StoreUse:
+    """Firestore documents billed per message: measured by ``bench.firestore_run``.
 
-    Counted from the relay's code path (service/relay.py, adapters/firestore_ledger.py):
-    one read of the client's ledger document; one write that claims the events to send
-    (carrying the message's new consent decisions), and one that settles them after GA4
-    answered, whatever ``n``. A message with nothing to send writes at most once (only a
-    decision the ledger did not know); the model assumes every message sends. TTL deletes
-    are per client document, once in its life: not counted per message.
+    ``deletes`` holds the TTL deletes to come (one per document written with a TTL field),
+    which Firestore bills as deletes with no free quota.
     """
 
-    reads: int = 1
-    writes: int = 2
-
-    def per_message(self, n: int) -> tuple[float, float, float]:
-        """(reads, writes, deletes) for a message of ``n`` events."""
-        return float(self.reads), float(self.writes), 0.0
-
-
-# The relay's CPU and wall time per message are assumed until bench/relay_bench.py
-# measures them: 3 ms CPU plus 0.5 ms per event, 60 ms wall (Firestore + one MP request).
-ASSUMED_RELAY = FunctionUse(cpu_seconds=0.003, wall_seconds=0.060)
-ASSUMED_RELAY_CPU_PER_EVENT = 0.0005
+    reads: float
+    writes: float
+    deletes: float
 
 
 @dataclass(frozen=True)
@@ -120,6 +112,7 @@ class Usage:
     firestore_reads: float = 0.0
     firestore_writes: float = 0.0
     firestore_deletes: float = 0.0
+    logging_bytes: float = 0.0
 
     def scaled(self, factor: float) -> Usage:
         """The same usage ``factor`` times over."""
@@ -144,23 +137,26 @@ class Pipeline:
     ingest: FunctionUse
     relay: FunctionUse
     message_bytes: float  # Pub/Sub message: body + attributes + metadata
-    store: RelayStoreUse = field(default_factory=RelayStoreUse)
+    store: StoreUse  # Firestore documents per message
+    log_bytes_per_event: float = 0.0  # both functions' log lines at INFO
 
     def usage_per_million_events(self) -> Usage:
         """Billable units of one million events sent in batches of ``batch``."""
         messages = MILLION / self.batch
         ingest = function_usage(self.ingest, messages)
         relay = function_usage(self.relay, messages)
-        reads, writes, deletes = self.store.per_message(self.batch)
         return Usage(
             vcpu_seconds=ingest.vcpu_seconds + relay.vcpu_seconds,
             gib_seconds=ingest.gib_seconds + relay.gib_seconds,
             requests=ingest.requests + relay.requests,
-            # One publish request and one push delivery per message, each at least 1,000 B.
+            # A publish and a push delivery per message, each billed at least 1,000 B. (A
+            # Publish request that carries several requests' messages pays the minimum
+            # once; not counted here, so this is the upper bound.)
             pubsub_bytes=2 * messages * max(self.message_bytes, 1000),
-            firestore_reads=reads * messages,
-            firestore_writes=writes * messages,
-            firestore_deletes=deletes * messages,
+            firestore_reads=self.store.reads * messages,
+            firestore_writes=self.store.writes * messages,
+            firestore_deletes=self.store.deletes * messages,
+            logging_bytes=self.log_bytes_per_event * MILLION,
         )
 
 
@@ -181,11 +177,13 @@ def price(usage: Usage, prices: Prices = Prices(), free_tier: bool = False) -> d
         + billable(usage.firestore_writes, prices.free_firestore_writes) * prices.firestore_write
         + usage.firestore_deletes * prices.firestore_delete  # TTL deletes: no free quota
     )
+    logging = billable(usage.logging_bytes, prices.free_logging_bytes) / GIB * prices.logging_gib
     return {
         "functions": functions,
         "pubsub": pubsub,
         "firestore": firestore,
-        "total": functions + pubsub + firestore,
+        "logging": logging,
+        "total": functions + pubsub + firestore + logging,
     }
 
 
@@ -225,15 +223,6 @@ def stape_monthly(events_per_month: float) -> tuple[str, float | None]:
         if events_per_month <= quota:
             return name, dollars
     return "Custom (quote)", None
-
-
-def with_measured_relay(relay: FunctionUse | None, batch: int) -> FunctionUse:
-    """The relay's use per message: measured if given, else the labelled assumption."""
-    if relay is not None:
-        return relay
-    return replace(
-        ASSUMED_RELAY, cpu_seconds=ASSUMED_RELAY.cpu_seconds + batch * ASSUMED_RELAY_CPU_PER_EVENT
-    )
 
 
 def comparison(

@@ -23,28 +23,43 @@ def message_bytes(batch: int) -> int:
     return len(data) + attribute_bytes + PUBSUB_METADATA_BYTES
 
 
+def log_bytes_per_event(
+    batch: int, relay: dict[str, Any], ingest_bytes_per_request: dict[int, float]
+) -> float:
+    """Both functions' log bytes per event at ``batch``: the relay's line, ingest's line."""
+    relay_bytes = float(relay[f"batch_{batch}"]["log_bytes_per_event"])
+    return relay_bytes + ingest_bytes_per_request[batch] / batch
+
+
 def pipelines(
     load_rows: list[dict[str, Any]],
     connections: int,
-    relay: dict[int, cost.FunctionUse] | None = None,
-    function: str = "ingest",
+    relay: dict[str, Any],
+    relay_uses: dict[int, cost.FunctionUse],
+    ingest_log_bytes: dict[int, float],
 ) -> dict[int, cost.Pipeline]:
-    """One pipeline per batch size, from the ingest rows of the load runs."""
+    """One pipeline per batch size: ingest from the load rows, the relay from its run."""
     found = {}
     for row in load_rows:
-        if row["function"] != function:
+        if row["function"] != "ingest":
             continue
-        ingest = cost.FunctionUse(
-            cpu_seconds=row["cpu_ms_per_request"] / 1000,
-            wall_seconds=row["p50_ms"] / 1000,
-            concurrency=connections,
-        )
         batch = int(row["batch"])
+        measured = relay[f"batch_{batch}"]
         found[batch] = cost.Pipeline(
             batch=batch,
-            ingest=ingest,
-            relay=cost.with_measured_relay((relay or {}).get(batch), batch),
+            ingest=cost.FunctionUse(
+                cpu_seconds=row["cpu_ms_per_request"] / 1000,
+                wall_seconds=row["p50_ms"] / 1000,
+                concurrency=connections,
+            ),
+            relay=relay_uses[batch],
             message_bytes=message_bytes(batch),
+            store=cost.StoreUse(
+                reads=measured["firestore_reads_per_message"],
+                writes=measured["firestore_writes_per_message"],
+                deletes=measured["firestore_deletes_per_message"],
+            ),
+            log_bytes_per_event=log_bytes_per_event(batch, relay, ingest_log_bytes),
         )
     return found
 
@@ -52,35 +67,36 @@ def pipelines(
 def figures(
     load_rows: list[dict[str, Any]],
     connections: int,
-    relay: dict[int, cost.FunctionUse] | None = None,
+    relay: dict[str, Any],
+    relay_uses: dict[int, cost.FunctionUse],
+    ingest_log_bytes: dict[int, float],
 ) -> dict[str, Any]:
-    """Per-million and monthly dollars, with a note on what is measured and what assumed."""
-    built = pipelines(load_rows, connections, relay)
+    """Per-million and monthly dollars, with a note on where each input comes from."""
+    built = pipelines(load_rows, connections, relay, relay_uses, ingest_log_bytes)
     per_million = {
         batch: {k: round(v, 4) for k, v in cost.price(p.usage_per_million_events()).items()}
         for batch, p in built.items()
     }
     note = (
-        "Ingest CPU per request and p50 latency: measured in this run (shipped ingest; 1 vCPU, "
-        f"0.5 GiB, concurrency {connections}, 60 % target CPU). Relay: "
-        + (
-            "measured."
-            if relay
-            else "ASSUMED until the relay bench is wired (3 ms CPU + "
-            "0.5 ms per event, 60 ms wall per message)."
-        )
-        + " Firestore per message of n events (counted from the code): 1 read and 2 "
-        "writes, whatever n. sGTM: 1 vCPU / 0.5 GiB instances, CPU always "
-        "allocated, min 2, 17.5 req/s each at 3x the average rate. Egress to GA4 is not priced."
+        "All inputs measured in this run. Ingest: CPU per request and p50 latency under load "
+        f"(1 vCPU, 0.5 GiB, concurrency {connections}, 60 % target CPU). Relay: CPU and wall "
+        "time per message against the Firestore emulator; Firestore reads, writes and (TTL) "
+        "deletes per message counted on the real client (bench/firestore_counts.py). Logs: "
+        "bytes of both functions' JSON lines per event at INFO (Cloud Logging adds its own "
+        "metadata per entry, not priced). Pub/Sub: each message billed at least 1,000 B on "
+        "publish and on push. sGTM: 1 vCPU / 0.5 GiB instances, CPU always allocated, min 2, "
+        "17.5 req/s each at 3x the average rate. Egress to GA4 is not priced."
     )
     return {
         "inputs": {
             b: {
-                "ingest_cpu_ms": p.ingest.cpu_seconds * 1000,
-                "ingest_wall_ms": p.ingest.wall_seconds * 1000,
-                "relay_cpu_ms": p.relay.cpu_seconds * 1000,
+                "ingest_cpu_ms": round(p.ingest.cpu_seconds * 1000, 3),
+                "ingest_wall_ms": round(p.ingest.wall_seconds * 1000, 3),
+                "relay_cpu_ms": round(p.relay.cpu_seconds * 1000, 3),
+                "relay_wall_ms": round(p.relay.wall_seconds * 1000, 3),
                 "message_bytes": p.message_bytes,
-                "relay_measured": relay is not None,
+                "firestore_per_message": [p.store.reads, p.store.writes, p.store.deletes],
+                "log_bytes_per_event": round(p.log_bytes_per_event, 1),
             }
             for b, p in built.items()
         },

@@ -18,17 +18,19 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from loyjoy_relay.devstack.processes import ServerProcess
+
 from bench import load
 from bench.procstat import tree_pids
-from tests.support.processes import ServerProcess
 
 PY_SPY = Path(sys.executable).parent / "py-spy"
 # Layers, checked in order: a sample counts for the first layer any of its frames is in.
 LAYERS: tuple[tuple[str, str], ...] = (
     ("publish: google-cloud-pubsub client + gRPC", r"pubsub_v1/|grpc/|api_core/|proto/"),
+    ("publish: sharing RPCs, waiting (adapters/pubsub.py)", r"loyjoy_relay/adapters/pubsub"),
     ("logging: JsonLogger.log", r"JsonLogger\.log"),
-    ("parse + validate: events.parse_request", r"parse_request|pydantic"),
-    ("ingest_http other (CORS, response JSON)", r"loyjoy_relay/"),
+    ("parse + validate: contract.parse_request", r"parse_request|pydantic"),
+    ("ingest other (CORS, response JSON)", r"loyjoy_relay/"),
     ("flask + functions-framework", r"flask/|werkzeug/|functions_framework/"),
     ("gunicorn (HTTP parsing, sockets)", r"gunicorn/"),
 )

@@ -1,21 +1,19 @@
-"""The relay's cost per message and per event, in-process, given its processing callable.
+"""The relay in-process: events per second per core, and log bytes per event.
 
-Pluggable: the relay function is built elsewhere, so this module takes any
-``process(message_data: bytes) -> None`` (the work the relay does for one Pub/Sub message:
-decode, ledger, decide, map, validate, send) and a list of message bodies, and measures:
+The shipped relay service (``build_relay_service``) with the shipped fakes: the in-memory
+client ledger (consent history and dedup), ``RecordingGa4Transport`` behind the real ``Ga4Sender``,
+``SequentialClientIds``, fixed pseudonyms, dead letters kept in memory, and the real
+``JsonLogger`` writing into a byte counter. So this measures the relay's own work per
+message (decode, consent, map, redact, validate, serialise, log) without Firestore or the
+network; what Firestore adds is measured against the emulator by ``bench.firestore_run``.
 
-- events per second per core: events / CPU seconds of this process (all its threads);
-- CPU and wall milliseconds per message and per event.
-
-Wire it with ``python -m bench.run --relay-process package.module:factory`` where
-``factory()`` returns the callable (it is called once, so clients are made outside the
-timing, as a warm instance has them). Run the GA4 stand-in in another process: CPU used
-in this process is counted as the relay's.
+The messages are what ingest publishes for the load bench's request bodies
+(``bench.workload``, built from the shipped event factory).
 """
 
 from __future__ import annotations
 
-import importlib
+import io
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -23,8 +21,28 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench import cost
+from bench.workload import BATCH_SIZES, make_bodies
 
-Process = Callable[[bytes], None]
+MEASUREMENT_ID = "G-BENCH12345"
+Process = Callable[[bytes], object]
+
+
+class ByteCounter(io.TextIOBase):
+    """A text stream that keeps only the count of UTF-8 bytes and lines written to it."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+        self.lines = 0
+
+    def writable(self) -> bool:
+        """It is."""
+        return True
+
+    def write(self, text: str) -> int:
+        """Count ``text``."""
+        self.bytes += len(text.encode())
+        self.lines += text.count("\n")
+        return len(text)
 
 
 @dataclass(frozen=True)
@@ -35,6 +53,8 @@ class RelayBenchResult:
     events: int
     cpu_seconds: float
     wall_seconds: float
+    log_bytes: int = 0
+    log_lines: int = 0
 
     @property
     def events_per_second_per_core(self) -> float:
@@ -52,9 +72,9 @@ class RelayBenchResult:
         return 1000 * self.wall_seconds / self.messages
 
     @property
-    def cpu_ms_per_event(self) -> float:
-        """CPU milliseconds per event."""
-        return 1000 * self.cpu_seconds / self.events
+    def log_bytes_per_event(self) -> float:
+        """Bytes of log lines (at INFO) per event."""
+        return self.log_bytes / self.events
 
     def function_use(self, concurrency: int = 8) -> cost.FunctionUse:
         """The relay's use per message, for the cost model."""
@@ -71,7 +91,9 @@ class RelayBenchResult:
             "events_per_second_per_core": round(self.events_per_second_per_core, 1),
             "cpu_ms_per_message": round(self.cpu_ms_per_message, 3),
             "wall_ms_per_message": round(self.wall_ms_per_message, 3),
-            "cpu_ms_per_event": round(self.cpu_ms_per_event, 3),
+            "cpu_ms_per_event": round(self.cpu_ms_per_message * self.messages / self.events, 3),
+            "log_bytes_per_event": round(self.log_bytes_per_event, 1),
+            "log_lines_per_message": round(self.log_lines / self.messages, 2),
         }
 
 
@@ -84,46 +106,100 @@ def measure(
     process: Process,
     messages: Sequence[bytes],
     *,
-    warmup: int = 10,
+    warmup: Sequence[bytes] = (),
+    log: ByteCounter | None = None,
     cpu_clock: Callable[[], float] = time.process_time,
     wall_clock: Callable[[], float] = time.perf_counter,
 ) -> RelayBenchResult:
-    """Call ``process`` on each message in turn after ``warmup`` untimed calls."""
+    """Call ``process`` on each of ``warmup`` (untimed), then on each of ``messages``.
+
+    Warm-up messages must be others than the timed ones: a message seen twice is a
+    duplicate the second time, and costs the relay almost nothing.
+    """
     if not messages:
         raise ValueError("no messages to process")
-    for message in messages[:warmup]:
+    for message in warmup:
         process(message)
     events = sum(event_count(message) for message in messages)
+    log_before = (log.bytes, log.lines) if log else (0, 0)
     cpu_started, wall_started = cpu_clock(), wall_clock()
     for message in messages:
         process(message)
+    cpu, wall = cpu_clock() - cpu_started, wall_clock() - wall_started
     return RelayBenchResult(
         messages=len(messages),
         events=events,
-        cpu_seconds=cpu_clock() - cpu_started,
-        wall_seconds=wall_clock() - wall_started,
+        cpu_seconds=cpu,
+        wall_seconds=wall,
+        log_bytes=log.bytes - log_before[0] if log else 0,
+        log_lines=log.lines - log_before[1] if log else 0,
     )
 
 
-def client_batch_messages(batch: int, count: int) -> list[bytes]:
+def client_batch_messages(batch: int, count: int, seed: int = 8) -> list[bytes]:
     """Pub/Sub message bodies as ingest makes them from ``count`` bench requests."""
     from loyjoy_relay.core.events import parse_request
 
-    from bench.workload import make_bodies
-
-    received_at = int(time.time() * 1000)
+    received_at = time.time_ns() // 1_000_000
     messages: list[bytes] = []
-    for body in make_bodies(batch, count):
+    for body in make_bodies(batch, count, seed=seed):
         parsed = parse_request(body, received_at=received_at, bot_allowed=lambda _: True)
         messages.extend(client_batch.to_message()[0] for client_batch in parsed.batches)
     return messages
 
 
-def load_process(spec: str) -> Process:
-    """``package.module:factory`` → the callable ``factory()`` returns."""
-    module_name, _, attribute = spec.partition(":")
-    if not attribute:
-        raise ValueError(f"{spec!r}: expected package.module:factory")
-    factory = getattr(importlib.import_module(module_name), attribute)
-    process: Process = factory()
-    return process
+def relay_with_fakes(log: ByteCounter) -> Process:
+    """The shipped relay service over the shipped fakes; its log lines go to ``log``."""
+    from loyjoy_relay.adapters.dead_letters import DeadLetters
+    from loyjoy_relay.adapters.fakes import (
+        InMemoryConsentLedger,
+        RecordingGa4Transport,
+        RecordingPublisher,
+        SequentialClientIds,
+        fixed_pseudonyms,
+    )
+    from loyjoy_relay.adapters.ga4_sender import Ga4Sender
+    from loyjoy_relay.adapters.logs import JsonLogger
+    from loyjoy_relay.adapters.mapping_file import load_mapping
+    from loyjoy_relay.adapters.rules_file import load_rules
+    from loyjoy_relay.adapters.secret_manager import SecretProvider
+    from loyjoy_relay.config import shipped_file
+    from loyjoy_relay.core.ga4.routing import Ga4Property, SecretRef
+    from loyjoy_relay.core.planner import Planner
+    from loyjoy_relay.service.wiring import build_relay_service
+
+    logger = JsonLogger("relay", log)
+    relay = build_relay_service(
+        planner=Planner(
+            rules=load_rules(shipped_file("consent-rules.yaml")),
+            mapping=load_mapping(shipped_file("ga4-mapping.yaml")),
+            default_property=Ga4Property(MEASUREMENT_ID, SecretRef("value", "bench-secret")),
+        ),
+        ledger=InMemoryConsentLedger(),
+        sender=Ga4Sender("https://ga4.invalid", transport=RecordingGa4Transport(), logger=logger),
+        secrets=SecretProvider(),
+        dead_letters=DeadLetters(RecordingPublisher()),
+        logger=logger,
+        pseudonyms=fixed_pseudonyms(),
+        new_client_id=SequentialClientIds(),
+    )
+    return relay.process
+
+
+def measure_with_fakes(
+    messages_per_batch: int = 1000, batch_sizes: Sequence[int] = BATCH_SIZES
+) -> dict[str, Any]:
+    """Events/s per core and log bytes per event at each batch size (fresh relay each)."""
+    figures: dict[str, Any] = {
+        "relay": "build_relay_service with the shipped fakes (adapters/fakes.py)",
+    }
+    for size in batch_sizes:
+        log = ByteCounter()
+        result = measure(
+            relay_with_fakes(log),
+            client_batch_messages(size, messages_per_batch),
+            warmup=client_batch_messages(size, 20, seed=1),
+            log=log,
+        )
+        figures[f"batch_{size}"] = result.as_json()
+    return figures

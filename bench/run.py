@@ -1,7 +1,8 @@
-"""``make bench``: ingest vs baseline under load, cold starts, profile, and the cost model.
+"""``make bench``: ingest vs baseline under load, the relay, Firestore, logs, cold starts, cost.
 
-Prints a table and writes everything to ``bench/results/latest.json``. Bounded: about
-five minutes on a 2-core machine with the defaults. See bench/README.md.
+Prints the tables, the issue's targets beside what was measured, and writes everything
+to ``bench/results/latest.json``. About five minutes on a 2-core machine with the
+defaults. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -10,34 +11,38 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from loyjoy_relay.devstack.processes import ServerProcess
+
 from bench import (
     breakdown,
     cold_start,
     cost_inputs,
     end_to_end,
+    firestore_run,
     load,
     profiling,
+    relay_bench,
     report,
+    revision,
 )
 from bench.procstat import cpu_seconds
-from bench.relay_hooks import RelayEnvironment, relay_cold_target, relay_figures
 from bench.servers import (
     BASELINE_SOURCE,
-    COALESCED_SOURCE,
     INGEST_SOURCE,
+    ROOT,
     ServerSettings,
     function_server,
     ingest_env,
     start_pubsub,
 )
 from bench.workload import BATCH_SIZES, make_bodies
-from tests.support.processes import ROOT, ServerProcess
 
 RESULTS = Path(__file__).with_name("results")
 BODIES_PER_SIZE = 1000
@@ -54,37 +59,43 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cold-repetitions", type=int, default=5)
     parser.add_argument("--no-profile", action="store_true", help="skip the py-spy profile")
     parser.add_argument(
-        "--no-toggle", action="store_true", help="skip the rerun with twice the workers"
+        "--toggle", action="store_true", help="also load both with twice the workers, batch 5"
     )
     parser.add_argument(
-        "--relay-process",
-        metavar="MODULE:FACTORY",
-        default="bench.relay_factory:create",
-        help="the relay measured in-process: FACTORY() returns process(message_data: bytes)",
+        "--relay-messages", type=int, default=1000, help="messages per batch size, fakes"
     )
     parser.add_argument(
-        "--no-relay-cold-start", action="store_true", help="skip the relay's cold start"
+        "--firestore-messages", type=int, default=200, help="messages per batch size, emulator"
     )
     parser.add_argument(
         "--e2e-ingest", metavar="URL", help="ingest of a running pipeline (default: start one)"
     )
     parser.add_argument("--e2e-sink", metavar="URL", help="its GA4 stand-in (ga4 sink)")
     parser.add_argument("--e2e-batches", type=int, default=200, help="batches of 5, at 20/s")
-    parser.add_argument("--relay-messages", type=int, default=300, help="messages per batch size")
+    parser.add_argument(
+        "--compare",
+        metavar="REV",
+        help="also load and cold-start the ingest of git revision REV, in the same run",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
     return parser.parse_args(argv)
 
 
 def _servers(
-    settings: ServerSettings, env: dict[str, str], stack: ExitStack
+    settings: ServerSettings,
+    env: dict[str, str],
+    stack: ExitStack,
+    compare: revision.Revision | None = None,
 ) -> dict[str, ServerProcess]:
-    """Baseline, shipped ingest and the coalescing variant, started under ``settings``."""
-    direct_env = {**env, "PYTHONPATH": str(ROOT)}
+    """The baseline and the shipped ingest (and another revision's), under ``settings``."""
     servers = {
         "baseline": function_server(BASELINE_SOURCE, "baseline", {}, settings),
         "ingest": function_server(INGEST_SOURCE, "ingest", env, settings),
-        "ingest-coalesced": function_server(COALESCED_SOURCE, "ingest", direct_env, settings),
     }
+    if compare is not None:
+        servers[compare.name] = function_server(
+            compare.ingest_source, "ingest", {**env, **compare.environment()}, settings
+        )
     for server in servers.values():
         server.start()
         stack.callback(server.stop)
@@ -133,32 +144,24 @@ def _load_runs(
     return report.with_ratios([report.median_row(rows) for rows in runs.values()])
 
 
-def _cold_targets(
-    args: argparse.Namespace, env: dict[str, str], relay_env: RelayEnvironment
-) -> list[cold_start.Target]:
-    """Baseline and ingest; the relay too with --relay-cold-start."""
-    targets = [
-        cold_start.Target("baseline", BASELINE_SOURCE, "baseline", {}),
-        cold_start.Target("ingest", INGEST_SOURCE, "ingest", env),
-    ]
-    relay = None if args.no_relay_cold_start else relay_cold_target(relay_env)
-    return targets if relay is None else [*targets, relay]
-
-
 def _load_sections(
-    args: argparse.Namespace, settings: ServerSettings, env: dict[str, str], emulator_pid: int
+    args: argparse.Namespace,
+    settings: ServerSettings,
+    env: dict[str, str],
+    emulator_pid: int,
+    compare: revision.Revision | None,
 ) -> dict[str, Any]:
-    """The load table, the profile under load, and the table with the toggled settings."""
+    """The load table, the profile under load, and (``--toggle``) twice the workers."""
     sections: dict[str, Any] = {}
     with ExitStack() as stack:
-        servers = _servers(settings, env, stack)
+        servers = _servers(settings, env, stack, compare)
         print(f"load: {settings.label()}, {args.connections} connections, {args.seconds:g} s")
         sections["load"] = _load_runs(servers, emulator_pid, args)
         if not args.no_profile:
             sections["profile"] = profiling.profile_server(
                 servers["ingest"], make_bodies(5, BODIES_PER_SIZE), args.connections
             )
-    if not args.no_toggle:
+    if args.toggle:
         toggled = ServerSettings(
             workers=settings.workers * 2, threads=max(1, settings.threads // 2)
         )
@@ -173,7 +176,7 @@ def _load_sections(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run every measurement and print the table."""
+    """Run every measurement and print the tables."""
     args = _arguments(argv)
     if not load.wrk_available():
         print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
@@ -181,7 +184,11 @@ def main(argv: list[str] | None = None) -> int:
     settings = ServerSettings(workers=args.workers, threads=args.threads)
     started = time.monotonic()
     results: dict[str, Any] = {
-        "machine": {"cpus": _cpus(), "python": platform.python_version()},
+        "machine": {
+            "cpus": _cpus(),
+            "python": platform.python_version(),
+            "load_average_at_start": list(os.getloadavg()),
+        },
         "settings": {
             "server": settings.label(),
             "connections": args.connections,
@@ -195,21 +202,39 @@ def main(argv: list[str] | None = None) -> int:
         stack.callback(emulator.stop)
         assert emulator.process is not None
         env = ingest_env(emulator)
-        results.update(_load_sections(args, settings, env, emulator.process.pid))
+        compare = revision.checkout(args.compare) if args.compare else None
+        if compare is not None:
+            stack.callback(shutil.rmtree, compare.directory, ignore_errors=True)
+        results.update(_load_sections(args, settings, env, emulator.process.pid, compare))
+        print("ingest in-process breakdown", flush=True)
         results["breakdown"] = breakdown.measure(env)
-        relay_env = RelayEnvironment(emulator.host, stack)
-        results["relay"], relay_use = relay_figures(
-            args.relay_process, args.relay_messages, args.connections, relay_env
+        print("relay with the shipped fakes", flush=True)
+        results["relay"] = relay_bench.measure_with_fakes(args.relay_messages)
+        print("relay against the Firestore emulator", flush=True)
+        relay_env = firestore_run.RelayEnvironment(emulator.host, stack)
+        results["relay_firestore"], relay_uses = firestore_run.measure(
+            relay_env, messages=args.firestore_messages, concurrency=args.connections
         )
-        body = make_bodies(5, 1)[0]
+        print("cold starts", flush=True)
+        targets = [
+            cold_start.Target("baseline", BASELINE_SOURCE, "baseline", {}),
+            cold_start.Target("ingest", INGEST_SOURCE, "ingest", env),
+            relay_env.cold_target(),
+        ]
+        if compare is not None:
+            targets.append(
+                cold_start.Target(
+                    compare.name,
+                    compare.ingest_source,
+                    "ingest",
+                    {**env, **compare.environment()},
+                )
+            )
         results["cold_start"] = cold_start.measure(
-            _cold_targets(args, env, relay_env),
-            body,
-            settings,
-            repetitions=args.cold_repetitions,
+            targets, make_bodies(5, 1)[0], settings, repetitions=args.cold_repetitions
         )
-        ingest_target = cold_start.Target("ingest", INGEST_SOURCE, "ingest", env)
-        results["cold_start_imports"] = {"ingest": cold_start.import_profile(ingest_target)}
+        results["cold_start_imports"] = {"ingest": cold_start.import_profile(targets[1])}
+        print("end to end", flush=True)
         if args.e2e_ingest and args.e2e_sink:
             results["end_to_end"] = end_to_end.measure(
                 args.e2e_ingest, args.e2e_sink, batches=args.e2e_batches
@@ -218,7 +243,15 @@ def main(argv: list[str] | None = None) -> int:
             results["end_to_end"] = end_to_end.measure_pipeline(
                 emulator, relay_env.firestore, batches=args.e2e_batches
             )
-    results["cost"] = cost_inputs.figures(results["load"], args.connections, relay_use)
+    results["cost"] = cost_inputs.figures(
+        results["load"],
+        args.connections,
+        results["relay_firestore"],
+        relay_uses,
+        results["breakdown"]["log_bytes"],
+    )
+    results["targets"] = report.targets(results)
+    results["machine"]["load_average_at_end"] = list(os.getloadavg())
     results["elapsed_seconds"] = round(time.monotonic() - started, 1)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n")

@@ -38,6 +38,11 @@ locals {
     ADDRESS_RATE_BURST      = tostring(var.address_rate_burst)
     TRUSTED_PROXY_HOPS      = tostring(coalesce(var.trusted_proxy_hops, local.ingest_load_balancer ? 2 : 1))
     AUTOMATED_USER_AGENTS   = join(",", var.automated_user_agents)
+    # Read by functions-framework's server, not by our code: the threads that serve
+    # requests at once. Its default (4 per CPU) would leave most of the concurrency Cloud
+    # Run routes to an instance waiting in the socket backlog, and ingest's requests wait
+    # on Pub/Sub together: the more in flight, the more share one Publish request.
+    THREADS = tostring(var.ingest_concurrency)
   }
 
   # CONSENT_RULES and GA4_MAPPING stay unset on purpose: the relay then reads the copies of
@@ -55,6 +60,8 @@ locals {
     GA4_ENDPOINT         = var.ga4_endpoint
     # The mapping must know a site's custom event names to check them at start.
     CUSTOM_EVENT_NAMES = join(",", var.custom_event_names)
+    # functions-framework's server threads, as many as the messages Cloud Run pushes at once.
+    THREADS = tostring(var.relay_concurrency)
   }
 }
 

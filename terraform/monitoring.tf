@@ -1,15 +1,17 @@
 # Operations: log-based metrics from the functions' structured logs (logs.py's JsonLogger:
 # each line's fields arrive as jsonPayload), a dashboard of them, and two alerts.
 #
-# Lines the metrics read:
+# Lines the metrics read (one per request, one per message: never one per event, which
+# would make the logs cost more than the relay):
 #   ingest: {"message": "ingest request", "status", "accepted", "rejected", "reject_reasons": "a,b"}
-#   relay:  {"message": "relay message", "forwarded", "anonymized", "dropped", "dead_lettered", "drop_reasons": {...}}
-#   relay:  {"message": "consent decision", "decision", "reason"}   (one per event)
+#   relay:  {"message": "relay message", "forwarded", "anonymized", "dropped", "dead_lettered",
+#            "drop_rules": "default,never", ...and every decision (loyjoy_relay/service/audit.py)}
 # Counts carried in a field (accepted, forwarded, ...) become DISTRIBUTION metrics with the
-# field as value; their sum is the event count (PromQL: <metric>_sum). Lines that stand for
-# one event each become plain counters. Label extractors read string fields only: EXTRACT
-# of a JSON array is not documented to work, so ingest logs its distinct reject reasons as
-# one string joined with commas, and that string is the `reasons` label.
+# field as value; their sum is the event count (PromQL: <metric>_sum). Label extractors
+# read string fields only: EXTRACT of a JSON array is not documented to work, so ingest
+# logs its distinct reject reasons, and the relay the distinct rules its drops rest on
+# (never, default, denied, granted: a short fixed set, unlike the reasons, which name
+# times), as one string joined with commas.
 
 locals {
   ingest_log = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"${google_cloudfunctions2_function.ingest.name}\""
@@ -43,6 +45,14 @@ locals {
       field       = "jsonPayload.anonymized"
       description = "Events the relay sent to GA4 anonymized."
       labels      = {}
+    }
+    relay_events_dropped = {
+      filter      = "${local.relay_log} AND jsonPayload.message=\"relay message\" AND jsonPayload.dropped>0"
+      field       = "jsonPayload.dropped"
+      description = "Events the relay did not send, by the consent rules that dropped them (never, default, denied, granted), joined with commas."
+      labels = {
+        rules = "EXTRACT(jsonPayload.drop_rules)"
+      }
     }
     relay_events_dead_lettered = {
       filter      = "${local.relay_log} AND jsonPayload.message=\"relay message\" AND jsonPayload.dead_lettered>0"
@@ -88,32 +98,6 @@ resource "google_logging_metric" "event_counts" {
   depends_on = [google_project_service.apis]
 }
 
-# One audit line per dropped event, so the reason is exact per event.
-resource "google_logging_metric" "relay_events_dropped" {
-  name        = "relay_events_dropped"
-  description = "Events the relay did not send, by the consent rules' reason."
-  filter      = "${local.relay_log} AND jsonPayload.message=\"consent decision\" AND jsonPayload.decision=\"drop\""
-
-  label_extractors = {
-    reason = "EXTRACT(jsonPayload.reason)"
-  }
-
-  metric_descriptor {
-    metric_kind  = "DELTA"
-    value_type   = "INT64"
-    unit         = "1"
-    display_name = "relay_events_dropped"
-
-    labels {
-      key         = "reason"
-      value_type  = "STRING"
-      description = "Why the event was dropped."
-    }
-  }
-
-  depends_on = [google_project_service.apis]
-}
-
 # Requests ingest refused before publishing anything to protect the bill and the GA4
 # property: crawlers and headless browsers, and senders over a rate limit.
 resource "google_logging_metric" "ingest_refused_requests" {
@@ -149,7 +133,7 @@ locals {
     { title = "Events rejected by reasons (ingest)", query = "sum by (reasons) (increase(logging_googleapis_com:user_ingest_events_rejected_sum{monitored_resource=\"cloud_run_revision\"}[5m]))" },
     { title = "Events forwarded to GA4", query = local.promql_event_sum.relay_events_forwarded },
     { title = "Events anonymized", query = local.promql_event_sum.relay_events_anonymized },
-    { title = "Events dropped by reason", query = "sum by (reason) (increase(logging_googleapis_com:user_relay_events_dropped{monitored_resource=\"cloud_run_revision\"}[5m]))" },
+    { title = "Events dropped by rule", query = "sum by (rules) (increase(logging_googleapis_com:user_relay_events_dropped_sum{monitored_resource=\"cloud_run_revision\"}[5m]))" },
     { title = "Events dead-lettered by the relay", query = local.promql_event_sum.relay_events_dead_lettered },
     { title = "Dead-letter backlog (replay subscription)", query = "max(pubsub_googleapis_com:subscription_num_undelivered_messages{monitored_resource=\"pubsub_subscription\",subscription_id=\"${local.replay_subscription_name}\"})" },
     { title = "Relay pushes by response class", query = "sum by (response_code_class) (rate(run_googleapis_com:request_count{monitored_resource=\"cloud_run_revision\",service_name=\"${google_cloudfunctions2_function.relay.name}\"}[5m]))" },
@@ -185,7 +169,7 @@ resource "google_monitoring_dashboard" "relay" {
     mosaicLayout = { columns = 12, tiles = local.dashboard_mosaic_tiles }
   })
 
-  depends_on = [google_logging_metric.event_counts, google_logging_metric.relay_events_dropped]
+  depends_on = [google_logging_metric.event_counts]
 }
 
 resource "google_monitoring_alert_policy" "dead_letter_backlog" {
@@ -238,4 +222,12 @@ resource "google_monitoring_alert_policy" "relay_error_rate" {
   }
 
   depends_on = [google_project_service.apis]
+}
+
+# The dropped-events metric was a counter of one line per dropped event; it is now one of
+# the event-count metrics above (one line per message). Same metric name, new shape: the
+# provider replaces it.
+moved {
+  from = google_logging_metric.relay_events_dropped
+  to   = google_logging_metric.event_counts["relay_events_dropped"]
 }

@@ -7,8 +7,8 @@
 # Eventarc creates and owns the subscription behind a trigger, and offers no dead-letter
 # policy on it (and no control of the retry backoff): a message the relay can never process
 # would be retried for the whole retention window and then silently lost. A subscription we
-# own carries the dead-letter policy, exponential backoff (10 s .. 600 s), the choice of
-# message ordering (off, see below) and a never-expiring lifetime, all in this file, and it is the same topology the test
+# own carries the dead-letter policy, exponential backoff (10 s .. 600 s), no message
+# ordering (see below) and a never-expiring lifetime, all in this file, and it is the same topology the test
 # suite runs against the Pub/Sub emulator (push to a CloudEvent function, functions-framework
 # turns the push envelope into a messagePublished CloudEvent).
 
@@ -39,10 +39,10 @@ resource "google_pubsub_subscription" "relay" {
   # The relay answers within its timeout; Pub/Sub waits as long before redelivering.
   ack_deadline_seconds       = 60
   message_retention_duration = "604800s"
-  # No ordering here, on purpose: the relay decides consent by event time (from each
-  # event's stamp and the ledger), so arrival order does not matter; with ordering, one
-  # failing message would hold back every later message of its client, and ordered
-  # messages are not dead-lettered by the emulator our tests run the topology on.
+  # No ordering, on purpose, and ingest sets no ordering key: the relay decides consent by
+  # event time (from each event's stamp and the ledger), so arrival order does not matter;
+  # without keys ingest can publish many clients' messages in one Publish request, and no
+  # failing message holds back its client's later ones.
   enable_message_ordering = false
 
   push_config {

@@ -116,7 +116,7 @@ variable "ingest_max_instances" {
 }
 
 variable "ingest_concurrency" {
-  description = "Requests one ingest instance serves at once (it waits on Pub/Sub, so it can take many)."
+  description = "Requests one ingest instance serves at once (each waits on Pub/Sub, and those in flight together share one Publish request), and its server's threads."
   type        = number
   default     = 40
 
@@ -138,7 +138,7 @@ variable "relay_max_instances" {
 }
 
 variable "relay_concurrency" {
-  description = "Pushed messages one relay instance handles at once."
+  description = "Pushed messages one relay instance handles at once, and its server's threads."
   type        = number
   default     = 10
 

@@ -39,7 +39,7 @@ def firestore_emulator() -> Iterator[Emulator]:
     yield from _session_emulator("firestore")
 
 
-def create_topic_and_subscription(prefix: str, *, ordered: bool = False) -> tuple[str, str]:
+def create_topic_and_subscription(prefix: str) -> tuple[str, str]:
     """A fresh topic with a pull subscription on it: (topic name, subscription path)."""
     from google.cloud import pubsub_v1
 
@@ -49,13 +49,11 @@ def create_topic_and_subscription(prefix: str, *, ordered: bool = False) -> tupl
     topic_path = publisher.topic_path(PROJECT, topic)
     publisher.create_topic(name=topic_path)
     subscription = subscriber.subscription_path(PROJECT, f"{topic}-pull")
-    subscriber.create_subscription(
-        request={"name": subscription, "topic": topic_path, "enable_message_ordering": ordered}
-    )
+    subscriber.create_subscription(request={"name": subscription, "topic": topic_path})
     return topic, subscription
 
 
 @pytest.fixture
 def topic_and_subscription(pubsub_emulator: Emulator) -> tuple[str, str]:
-    """A fresh topic with an ordered pull subscription on it: (topic name, subscription path)."""
-    return create_topic_and_subscription("events", ordered=True)
+    """A fresh topic with a pull subscription on it: (topic name, subscription path)."""
+    return create_topic_and_subscription("events")

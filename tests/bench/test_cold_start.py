@@ -57,5 +57,8 @@ def test_measure_reports_every_figure_for_each_target(tmp_path: Path) -> None:
             "first_request_ms",
             "process_ms",
             "server_to_first_answer_ms",
+            "server_to_first_answer_range_ms",
         }
+        low, high = figures.pop("server_to_first_answer_range_ms")  # type: ignore[misc]
+        assert 0 < low <= figures["server_to_first_answer_ms"] <= high
         assert all(value > 0 for value in figures.values())

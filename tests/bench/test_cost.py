@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench import cost
-from bench.cost import FunctionUse, Pipeline, Prices, RelayStoreUse, TagManagerSetup, Usage
+from bench.cost import FunctionUse, Pipeline, Prices, StoreUse, TagManagerSetup, Usage
 
 MILLION = 1_000_000
 
@@ -43,35 +43,27 @@ def test_pubsub_bills_publish_and_push_at_least_1000_bytes_each() -> None:
     assert dollars["pubsub"] == pytest.approx(0.0728, abs=1e-4)
 
 
-@pytest.mark.parametrize(
-    ("n", "reads", "writes", "deletes"),
-    [
-        (1, 1, 2, 0),  # the client's ledger: one read; a claim write and a settle write
-        (5, 1, 2, 0),
-        (20, 1, 2, 0),
-    ],
-)
-def test_firestore_documents_per_message(
-    n: int, reads: float, writes: float, deletes: float
-) -> None:
-    """A message of any size reads one document and writes it twice, and deletes none."""
-    assert RelayStoreUse().per_message(n) == pytest.approx((reads, writes, deletes))
-
-
 def test_pipeline_per_million_events_at_batch_5() -> None:
-    """200 k messages: Firestore $0.06 + $0.36; Pub/Sub 4e8 B; both functions billed."""
+    """200 k messages: their Firestore documents, Pub/Sub bytes, logs and both functions."""
     ingest = FunctionUse(cpu_seconds=0.0012, wall_seconds=0.008)  # 2 ms billed
     relay = FunctionUse(cpu_seconds=0.0006, wall_seconds=0.032)  # 4 ms billed
-    pipeline = Pipeline(batch=5, ingest=ingest, relay=relay, message_bytes=2500)
+    store = StoreUse(reads=1, writes=1, deletes=0.5)
+    pipeline = Pipeline(5, ingest, relay, message_bytes=2500, store=store, log_bytes_per_event=300)
     usage = pipeline.usage_per_million_events()
     assert usage.requests == pytest.approx(400_000)
     assert usage.vcpu_seconds == pytest.approx(200_000 * 0.006)
     assert usage.pubsub_bytes == pytest.approx(2 * 200_000 * 2500)
+    assert usage.logging_bytes == pytest.approx(3e8)
     dollars = cost.price(usage)
-    assert dollars["firestore"] == pytest.approx(0.06 + 0.36)
+    # 200 k reads x $0.03, 200 k writes x $0.09, 100 k deletes x $0.01 (per 100 k)
+    assert dollars["firestore"] == pytest.approx(0.06 + 0.18 + 0.01)
+    assert dollars["logging"] == pytest.approx(3e8 / 2**30 * 0.50)
     functions = 1200 * 0.000024 + 600 * 0.0000025 + 400_000 * 0.40 / MILLION
     assert dollars["functions"] == pytest.approx(functions)
-    assert dollars["total"] == pytest.approx(functions + 0.06 + 0.36 + 1e9 / 2**40 * 40)
+    pubsub = 1e9 / 2**40 * 40
+    assert dollars["total"] == pytest.approx(
+        functions + 0.25 + dollars["logging"] + pubsub, rel=1e-9
+    )
 
 
 def test_free_tier_removes_allowances_but_not_ttl_deletes() -> None:
@@ -84,10 +76,12 @@ def test_free_tier_removes_allowances_but_not_ttl_deletes() -> None:
         firestore_reads=1000,
         firestore_writes=1000,
         firestore_deletes=100_000,
+        logging_bytes=10 * 2**30,
     )
     dollars = cost.price(usage, free_tier=True)
     assert dollars["functions"] == 0
     assert dollars["pubsub"] == 0
+    assert dollars["logging"] == 0
     assert dollars["firestore"] == pytest.approx(0.01)
 
 
@@ -124,13 +118,6 @@ def test_stape_picks_the_smallest_plan_that_holds_the_volume(
     assert cost.stape_monthly(events) == (plan, dollars)
 
 
-def test_assumed_relay_use_grows_with_the_batch_and_measured_use_wins() -> None:
-    """Without a measurement the relay costs 3 ms + 0.5 ms per event; a measurement replaces it."""
-    assert cost.with_measured_relay(None, 20).cpu_seconds == pytest.approx(0.013)
-    measured = FunctionUse(cpu_seconds=0.001, wall_seconds=0.01)
-    assert cost.with_measured_relay(measured, 20) is measured
-
-
 def test_comparison_scales_linearly_with_volume() -> None:
     """The relay's list-price cost at 100 M events is 100 times that at 1 M."""
     pipeline = Pipeline(
@@ -138,9 +125,10 @@ def test_comparison_scales_linearly_with_volume() -> None:
         ingest=FunctionUse(cpu_seconds=0.002, wall_seconds=0.02),
         relay=FunctionUse(cpu_seconds=0.005, wall_seconds=0.06),
         message_bytes=2500,
+        store=StoreUse(reads=11, writes=11, deletes=6),
+        log_bytes_per_event=250,
     )
     small, _, large = cost.comparison({5: pipeline})
-    # Each figure is rounded to the cent: 100 x a rounded figure is off by up to 50 cents.
-    assert large["relay_batch_5"] == pytest.approx(100 * small["relay_batch_5"], abs=0.5)
+    assert large["relay_batch_5"] == pytest.approx(100 * small["relay_batch_5"], rel=1e-3)
     assert small["relay_batch_5_after_free_tier"] < small["relay_batch_5"]
     assert (small["sgtm_instances"], large["stape"]) == (2, None)

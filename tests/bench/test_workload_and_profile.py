@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from loyjoy_relay.core.catalogue import lookup
@@ -59,30 +60,48 @@ def test_rounds_merge_into_medians_with_every_error_kept() -> None:
     assert report.with_ratios([baseline, merged])[1]["ratio_to_baseline"] == 0.5
 
 
-def test_report_renders_every_section_of_a_run() -> None:
-    """The printed report holds the load table, the cost tables and the pending relay note."""
-    from bench import cost, report
+def _run_results() -> dict[str, Any]:
+    """A small but complete results dict, as bench.run assembles it."""
+    from bench import cost
 
-    row = {
-        "function": "ingest",
-        "batch": 5,
-        "requests_per_second": 500.0,
-        "events_per_second": 2500.0,
-        "p50_ms": 10.0,
-        "p99_ms": 40.0,
-        "ratio_to_baseline": 0.5,
-        "cpu_ms_per_request": 1.0,
-        "requests_per_server_core_second": 1000.0,
-        "emulator_cpu_seconds": 0.5,
-        "errors": 0,
+    def row(function: str, rps: float, p99: float) -> dict[str, Any]:
+        return {
+            "function": function,
+            "batch": 5,
+            "requests_per_second": rps,
+            "requests_per_second_each_round": [rps],
+            "events_per_second": 5 * rps,
+            "p50_ms": 10.0,
+            "p99_ms": p99,
+            "cpu_ms_per_request": 1.0,
+            "requests_per_server_core_second": 1000.0,
+            "emulator_cpu_seconds": 0.5,
+            "errors": 0,
+        }
+
+    relay_row = {
+        "events_per_second_per_core": 2500.0,
+        "cpu_ms_per_message": 2.0,
+        "wall_ms_per_message": 2.0,
+        "log_bytes_per_event": 200.0,
+    }
+    firestore_row = {
+        **relay_row,
+        "firestore_reads_per_event": 0.2,
+        "firestore_writes_per_event": 0.4,
+        "firestore_deletes_per_event": 0.2,
     }
     pipeline = cost.Pipeline(
         batch=5,
         ingest=cost.FunctionUse(cpu_seconds=0.001, wall_seconds=0.01),
         relay=cost.FunctionUse(cpu_seconds=0.005, wall_seconds=0.06),
         message_bytes=2500,
+        store=cost.StoreUse(reads=1, writes=2, deletes=1),
+        log_bytes_per_event=240,
     )
-    results = {
+    from bench import report
+
+    return {
         "machine": {"cpus": 2, "python": "3.11"},
         "settings": {
             "server": "1 worker x 8 threads",
@@ -91,15 +110,61 @@ def test_report_renders_every_section_of_a_run() -> None:
             "rounds": 3,
             "load_generator": "wrk",
         },
-        "load": [row],
+        "load": report.with_ratios([row("baseline", 1000.0, 9.0), row("ingest", 500.0, 40.0)]),
+        "relay": {"relay": "fakes", "batch_5": relay_row},
+        "relay_firestore": {"relay": "emulator", "counting": "c", "batch_5": firestore_row},
+        "cold_start": {
+            "ingest": {
+                "framework_ms": 1.0,
+                "module_ms": 2.0,
+                "first_request_ms": 3.0,
+                "process_ms": 4.0,
+                "server_to_first_answer_ms": 380.0,
+            }
+        },
         "cost": {
+            "inputs": {5: {"log_bytes_per_event": 240.0}},
             "per_million": {5: cost.price(pipeline.usage_per_million_events())},
             "monthly": cost.comparison({5: pipeline}),
-            "note": "assumed relay",
+            "note": "all measured",
         },
-        "relay": {"status": "pending: no relay yet"},
     }
+
+
+def test_targets_say_which_are_met_and_by_what_figure() -> None:
+    """Each target compares its measured figure with its bound, upward or downward."""
+    from bench import report
+
+    verdicts = {t["target"]: (t["measured"], t["met"]) for t in report.targets(_run_results())}
+    assert verdicts["firestore_reads_per_event"] == (0.2, True)
+    assert verdicts["firestore_writes_per_event"] == (0.4, False)
+    assert verdicts["ingest_ratio"] == (0.5, True)
+    assert verdicts["ingest_p99_ms"] == (40.0, False)
+    assert verdicts["relay_events_per_core_second"] == (2500.0, True)
+    assert verdicts["ingest_cold_start_ms"] == (380.0, True)
+    assert verdicts["log_bytes_per_event"] == (240.0, True)
+    assert len(verdicts) == len(report.TARGETS)
+
+
+def test_an_ingest_run_with_errors_meets_no_ingest_target() -> None:
+    """Requests that failed or were refused (a 429 is fast) void the throughput figures."""
+    from bench import report
+
+    results = _run_results()
+    next(r for r in results["load"] if r["function"] == "ingest")["errors"] = 3
+    verdicts = {t["target"]: t["met"] for t in report.targets(results)}
+    assert (verdicts["ingest_ratio"], verdicts["ingest_p99_ms"]) == (False, False)
+
+
+def test_report_renders_every_section_of_a_run() -> None:
+    """The printed report holds the targets, the load table, both relay tables and the cost."""
+    from bench import report
+
+    results = _run_results()
+    results["targets"] = report.targets(results)
     text = report.render(results)
     assert "| ingest | 5 | 500.0 | 2500.0 | 10.0 | 40.0 | 0.5 |" in text
+    assert "| ingest p99 ms, batch 5 | ≤ 30 | 40.0 | **no** |" in text
+    assert "| 5 | 2500.0 | 2.0 | 2.0 | 200.0 | 0.2 | 0.4 | 0.2 |" in text
     assert "| 100,000,000 |" in text
-    assert "Relay: pending: no relay yet" in text
+    assert "logging" in text

@@ -61,7 +61,7 @@ def test_ingest_upload_holds_its_entry_point_and_only_the_modules_it_needs(
     shipped = {n for n in names if n.startswith("loyjoy_relay/")}
     assert {
         "loyjoy_relay/service/ingest.py",
-        "loyjoy_relay/core/events.py",
+        "loyjoy_relay/core/contract.py",
         "loyjoy_relay/adapters/pubsub.py",
     } <= shipped
     relay_only = ("core/consent/", "core/ga4/", "service/relay", "adapters/firestore", "devstack/")

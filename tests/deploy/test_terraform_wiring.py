@@ -135,6 +135,8 @@ def _config_literals() -> set[str]:
 
 # Read only by operators' commands (``loyjoy-relay replay``), never by a deployed function.
 CLI_ONLY = {"DEAD_LETTER_SUBSCRIPTION"}
+# Read by functions-framework's server (its gunicorn threads), not by config.py.
+SERVER_VARIABLES = {"THREADS"}
 
 
 def test_every_variable_named_in_config_is_read_by_one_of_the_settings(tmp_path: Path) -> None:
@@ -144,7 +146,18 @@ def test_every_variable_named_in_config_is_read_by_one_of_the_settings(tmp_path:
 
 def test_ingest_environment_is_exactly_what_the_code_reads(terraform: TerraformConfig) -> None:
     """Terraform sets every variable ingest reads, and nothing else."""
-    assert set(_environment(terraform, "ingest")) == _ingest_reads()
+    assert set(_environment(terraform, "ingest")) == _ingest_reads() | SERVER_VARIABLES
+
+
+@pytest.mark.parametrize("function", ["ingest", "relay"])
+def test_each_function_serves_as_many_requests_at_once_as_cloud_run_sends(
+    terraform: TerraformConfig, function: str
+) -> None:
+    """The server's threads follow the function's concurrency, so none wait in the backlog."""
+    body = terraform.resource(f"google_cloudfunctions2_function.{function}")
+    concurrency = value(block(body, "service_config"), "max_instance_request_concurrency")
+    assert concurrency == f"${{var.{function}_concurrency}}"
+    assert _environment(terraform, function)["THREADS"] == f"${{tostring({concurrency[2:-1]})}}"
 
 
 def test_relay_environment_is_what_the_code_reads_minus_the_documented_exceptions(
@@ -153,7 +166,8 @@ def test_relay_environment_is_what_the_code_reads_minus_the_documented_exception
     """Terraform sets every variable relay reads except the listed local-only ones."""
     reads = _relay_reads(tmp_path)
     assert set(RELAY_UNSET_BY_TERRAFORM) <= reads, "an exception names a variable no longer read"
-    assert set(_environment(terraform, "relay")) == reads - set(RELAY_UNSET_BY_TERRAFORM)
+    expected = reads - set(RELAY_UNSET_BY_TERRAFORM) | SERVER_VARIABLES
+    assert set(_environment(terraform, "relay")) == expected
 
 
 def test_relay_reads_the_api_secret_from_secret_manager_latest_version(
@@ -373,7 +387,7 @@ def test_outputs_give_urls_and_a_ready_snippet(terraform: TerraformConfig) -> No
 
 def test_log_metrics_cover_each_operational_count(terraform: TerraformConfig) -> None:
     """There is a log-based metric for each count operators watch."""
-    names = set(terraform.locals["event_count_metrics"]) | {"relay_events_dropped"}
+    names = set(terraform.locals["event_count_metrics"])
     assert names == {
         "ingest_events_received",
         "ingest_events_rejected",

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from loyjoy_relay.devstack.emulators import Emulator
 from loyjoy_relay.devstack.pipeline import EmulatorPipeline
+from loyjoy_relay.service.audit import decisions_in
 
 from tests.e2e.conftest import relay_log_records, start_pipeline, wait_for_events
 from tests.e2e.events import event, new_client_id, now_ms
@@ -121,9 +122,13 @@ def test_ga4_gets_coarse_context_never_the_raw_request_and_the_banner_holds(
     assert forwarded["consent"]["ad_user_data"] == "GRANTED"
     assert by_process["p-no-ads"]["consent"]["ad_user_data"] == "DENIED"
 
-    decisions = {r["event_id"]: r for r in relay_log_records(pipeline, "consent decision")}
+    decisions = {
+        decided["event_id"]: decided
+        for record in relay_log_records(pipeline, "relay message")
+        for decided in decisions_in(record)
+    }
     denied = decisions[events[3]["event_id"]]
-    assert denied["decision"] == "drop"
+    assert (denied["decision"], denied["rule"]) == ("drop", "site")
     assert "the site's banner (consent mode) denies analytics_storage" in denied["reason"]
 
     tap = f"projects/{pipeline.options.project}/subscriptions/{pipeline.options.topic}-tap"

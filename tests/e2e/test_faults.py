@@ -19,6 +19,7 @@ import pytest
 from loyjoy_relay.adapters.logs import LogMessage
 from loyjoy_relay.devstack.emulators import Emulator
 from loyjoy_relay.devstack.pipeline import EmulatorPipeline
+from loyjoy_relay.service.audit import decisions_in
 
 from tests.e2e.conftest import post_batch, relay_log_records, sent_events, start_pipeline
 from tests.e2e.events import event, new_client_id, now_ms
@@ -157,12 +158,13 @@ def test_a_lost_ga4_answer_adds_at_most_one_copy(faulty: EmulatorPipeline) -> No
     wait_until(lambda: handled(faulty) > before, timeout=60, what="the message acknowledged")
     assert sorted(received.values()) == [2] * 5
     ids = sorted(e["event_id"] for e in events)
-    [sent] = [
-        r
-        for r in relay_log_records(faulty, LogMessage.GA4_REQUEST_SENT)
-        if sorted(r["event_ids"]) == ids
-    ]
-    assert sent["attempts"] == 2, "one resend after the lost answer, no more"
+    attempts = {
+        decided["ga4_attempts"]
+        for record in relay_log_records(faulty, LogMessage.RELAY_MESSAGE)
+        for decided in decisions_in(record)
+        if decided["event_id"] in ids
+    }
+    assert attempts == {2}, "one resend after the lost answer, no more"
 
 
 def test_relay_killed_mid_message_resends_only_what_ga4_may_have(

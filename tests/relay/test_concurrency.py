@@ -44,6 +44,7 @@ from loyjoy_relay.devstack.event_factory import (
     stamped_chat,
 )
 from loyjoy_relay.errors import RetryableError
+from loyjoy_relay.service.audit import decisions_in
 from loyjoy_relay.service.relay import RelayService
 from loyjoy_relay.service.wiring import build_relay_service
 
@@ -179,10 +180,11 @@ def test_eight_relays_on_one_clients_messages(
     assert set(arrivals.values()) == {1}, "an event reached GA4 more than once"
 
     decided = [
-        json.loads(line)
+        decision
         for log in logs
         for line in log.getvalue().splitlines()
-        if json.loads(line)["message"] == LogMessage.CONSENT_DECISION
+        if json.loads(line)["message"] == LogMessage.RELAY_MESSAGE
+        for decision in decisions_in(json.loads(line))
     ]
     assert {line["event_id"] for line in decided} == set(actions)
     for line in decided:

@@ -34,6 +34,7 @@ from loyjoy_relay.core.consent.rules import ConsentRules
 from loyjoy_relay.core.ga4.routing import Ga4Property, SecretRef
 from loyjoy_relay.core.planner import Planner
 from loyjoy_relay.devstack.event_factory import contract_event, message_data
+from loyjoy_relay.service.audit import decisions_in
 from loyjoy_relay.service.relay import RelayService
 from loyjoy_relay.service.wiring import build_relay_service
 
@@ -203,9 +204,14 @@ def test_no_denied_event_goes_out_as_the_visitor_in_any_order_of_messages(
             relay.process(message_data(messages[index], received_at=NOW))
 
     lines = [json.loads(line) for line in log.getvalue().splitlines()]
-    audit = [r for r in lines if r["message"] == LogMessage.CONSENT_DECISION]
-    decided = {r["event_id"]: r["decision"] for r in audit}
-    sent = [r["event_ids"] for r in lines if r["message"] == LogMessage.GA4_REQUEST_SENT]
+    relayed = [r for r in lines if r["message"] == LogMessage.RELAY_MESSAGE]
+    decided = {d["event_id"]: d["decision"] for r in relayed for d in decisions_in(r)}
+    sent = [
+        [r["event_ids"][i] for i in request]
+        for r in relayed
+        for destination in r["ga4_requests"]
+        for request in destination["requests"]
+    ]
     by_id = {event["event_id"]: event for event in events}
     for event_ids, raw in zip(sent, transport.bodies(), strict=True):
         body = json.loads(raw)

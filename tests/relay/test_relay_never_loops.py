@@ -167,7 +167,7 @@ def test_whatever_ingest_accepts_is_delivered_or_dead_lettered(body: bytes) -> N
     service = relay_service(transport, dead)
     for number, batch in enumerate(parsed.batches):
         data, _ = batch.to_message()
-        unique = len({event.event_id for event in batch.events})
+        unique = len({event["event_id"] for event in batch.events})
         report = deliver(service, data, f"m-{number}")
         # Two bots' messages of one request may repeat an event id: the second is a duplicate.
         accounted = (

@@ -38,6 +38,7 @@ from loyjoy_relay.core.planner import Planner
 from loyjoy_relay.devstack.event_factory import contract_event, granted, message_data, now_ms
 from loyjoy_relay.devstack.ga4_sink import Ga4Sink
 from loyjoy_relay.errors import ConfigError, DeliveryFailed, RetryableError, StoreUnavailable
+from loyjoy_relay.service.audit import decisions_in
 from loyjoy_relay.service.relay import RelayService
 from loyjoy_relay.service.wiring import build_relay_service
 
@@ -292,13 +293,65 @@ def test_audit_line_has_the_decision_and_no_raw_identifiers(sink: Ga4Sink) -> No
     item = event("start", user_id="user-secret-7", session_id="1732449990")
     service.process(message(item))
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
-    [record] = [line for line in lines if line["message"] == LogMessage.CONSENT_DECISION]
+    [line] = [line for line in lines if line["message"] == LogMessage.RELAY_MESSAGE]
+    [record] = decisions_in(line)
     assert record["event_id"] == item["event_id"]
     assert record["client"] == fixed_pseudonyms().for_logs(CLIENT)
-    assert record["decision"] == "forward"
+    assert (record["decision"], record["rule"], record["ga4_request"]) == ("forward", "granted", 0)
     assert record["rules_version"] == service.planner.rules.rules_version
     for raw in (CLIENT, "user-secret-7", "1732449990"):
         assert raw not in stream.getvalue()
+
+
+def test_one_line_per_message_carries_every_decision(sink: Ga4Sink) -> None:
+    """A message of mixed outcomes logs one INFO line: each event's decision, reason, request."""
+    stream = io.StringIO()
+    service = make_service(sink, logger=JsonLogger("relay", stream))
+    items = [
+        event("open"),
+        event("start"),
+        event("customer_deleted"),
+        event("interaction", consent=None, ago_ms=500),  # granted by the stamps before it
+        event("end", consent=None, ago_ms=400),
+    ]
+    service.process(message(*items))
+    [line] = [json.loads(text) for text in stream.getvalue().splitlines()]
+    assert (line["severity"], line["message"]) == ("INFO", LogMessage.RELAY_MESSAGE)
+    records = decisions_in(line)
+    assert [r["event_id"] for r in records] == [item["event_id"] for item in items]
+    assert [(r["decision"], r["rule"]) for r in records] == [
+        ("anonymize", "anonymous_always"),
+        ("forward", "granted"),
+        ("drop", "never"),
+        ("forward", "granted"),
+        ("forward", "granted"),
+    ]
+    assert records[2]["ga4_request"] is None
+    assert records[2]["reason"] == "never: customer_deleted is never sent"
+    assert records[0]["ga4_request"] != records[1]["ga4_request"]  # anonymized apart
+    assert (line["forwarded"], line["anonymized"], line["dropped"]) == (3, 1, 1)
+    assert line["drop_rules"] == "never"
+    # The last two rest on the same grant: one entry holds both.
+    assert [group["events"] for group in line["decisions"]][-1] == [3, 4]
+
+
+def test_a_failed_send_still_logs_the_decisions_and_what_was_sent(sink: Ga4Sink) -> None:
+    """GA4 down: the line is a WARNING naming the retry, and counts nothing as sent."""
+    stream = io.StringIO()
+    sink.control(fail_next=10, status=503)
+    service = make_service(sink, logger=JsonLogger("relay", stream))
+    item = event("start")
+    with pytest.raises(DeliveryFailed):
+        service.process(message(item))
+    [line] = [
+        json.loads(text)
+        for text in stream.getvalue().splitlines()
+        if json.loads(text)["message"] == LogMessage.RELAY_MESSAGE
+    ]
+    assert line["severity"] == "WARNING"
+    assert "GA4 request" in line["retry"]
+    assert (line["forwarded"], line["requests"], line["ga4_requests"]) == (0, 0, [])
+    assert [r["decision"] for r in decisions_in(line)] == ["forward"]
 
 
 SHOP_SECRET_VERSION = "projects/p/secrets/shop/versions/1"

@@ -31,6 +31,7 @@ from loyjoy_relay.devstack.event_factory import (
     message_data,
     new_client_id,
 )
+from loyjoy_relay.service.audit import decisions_in
 from loyjoy_relay.service.explain import explain_events
 from loyjoy_relay.service.wiring import build_relay_service
 
@@ -93,7 +94,10 @@ def relay_run(events: list[dict[str, Any]]) -> tuple[list[bytes], dict[str, str]
         relay.process(message_data(client_events, received_at=NOW))
     records = [json.loads(line) for line in log.getvalue().splitlines()]
     audit = {
-        r["event_id"]: r["decision"] for r in records if r["message"] == LogMessage.CONSENT_DECISION
+        decided["event_id"]: decided["decision"]
+        for record in records
+        if record["message"] == LogMessage.RELAY_MESSAGE
+        for decided in decisions_in(record)
     }
     return transport.bodies(), audit
 

@@ -26,7 +26,7 @@ class DeadLetters:
     def park_raw(self, data: bytes, reason: str) -> None:
         """Park a message that could not be decoded, as it arrived."""
         self.publisher.publish_all(
-            [OutgoingMessage(data, {"reason": reason[:MAX_REASON_CHARS], "source": "relay"}, "")]
+            [OutgoingMessage(data, {"reason": reason[:MAX_REASON_CHARS], "source": "relay"})]
         )
 
     def park_events(self, batch: ClientBatch, events: list[RelayedEvent], reason: str) -> None:
@@ -34,4 +34,4 @@ class DeadLetters:
         parked = batch.model_copy(update={"events": events})
         data, attributes = parked.to_message()
         attributes.update(reason=reason[:MAX_REASON_CHARS], source="relay")
-        self.publisher.publish_all([OutgoingMessage(data, attributes, batch.client_id)])
+        self.publisher.publish_all([OutgoingMessage(data, attributes)])

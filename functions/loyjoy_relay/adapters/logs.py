@@ -23,9 +23,8 @@ class LogMessage:
     """
 
     INGEST_REQUEST: Final = "ingest request"
-    CONSENT_DECISION: Final = "consent decision"
+    # One per message: its counts and every consent decision (loyjoy_relay.service.audit).
     RELAY_MESSAGE: Final = "relay message"
-    GA4_REQUEST_SENT: Final = "ga4 request sent"
     DEAD_LETTERED: Final = "dead-lettered"
     DEDUP_NOT_RECORDED: Final = "dedup completion not recorded"
     RELAY_DEFECT: Final = "relay defect"

@@ -142,11 +142,10 @@ class ConsentLedger(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class OutgoingMessage:
-    """One Pub/Sub message: body, filterable attributes, and its ordering key."""
+    """One Pub/Sub message: body and filterable attributes (no ordering key: DESIGN.md)."""
 
     data: bytes
     attributes: dict[str, str]
-    ordering_key: str = ""
 
 
 class MessagePublisher(Protocol):

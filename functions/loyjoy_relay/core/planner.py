@@ -36,7 +36,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from loyjoy_relay.core.consent.context import outgoing_context
-from loyjoy_relay.core.consent.decision import decide, records_from_event
+from loyjoy_relay.core.consent.decision import Rule, decide, records_from_event
 from loyjoy_relay.core.consent.history import ConsentRecord, merge_history
 from loyjoy_relay.core.consent.privacy import ClientIdSource, identity_for, outgoing_event
 from loyjoy_relay.core.consent.rules import Action, ConsentRules, State
@@ -72,6 +72,7 @@ class EventOutcome:
     reason: str
     state: State
     context: str = ""
+    rule: Rule = "default"
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +169,7 @@ class Planner:
                     decision.reason,
                     decision.state,
                     sent_with.note,
+                    decision.rule,
                 )
             )
             if decision.action == "drop":

@@ -1,7 +1,8 @@
 """An in-process stand-in for Pub/Sub, for ``loyjoy-relay dev`` when no emulator exists.
 
 It behaves like a topic with one push subscription: every published message is handed
-to ``deliver`` (the relay) in a worker thread, in order per ordering key; a delivery that
+to ``deliver`` (the relay) in a worker thread, unordered as the relay's subscription is
+(a message waiting out its backoff does not hold back later ones); a delivery that
 raises is retried with exponential backoff and moved to ``dead_letters`` after
 ``max_attempts``, as a subscription with a dead-letter policy does. ``taps`` see every
 message as published (the live view uses one).
@@ -73,16 +74,10 @@ class EmbeddedQueue:
 
     def _next_due(self) -> _Pending | None:
         now = time.monotonic()
-        blocked: set[str] = set()
         for pending in self._pending:
-            key = pending.message.ordering_key
-            if key and key in blocked:
-                continue
             if pending.not_before <= now:
                 self._pending.remove(pending)
                 return pending
-            if key:
-                blocked.add(key)  # an earlier message of this key waits: so do later ones
         return None
 
     def _run(self) -> None:
@@ -119,7 +114,6 @@ def envelope(message: OutgoingMessage, message_id: str, attempt: int) -> Envelop
             "data": base64.b64encode(message.data).decode(),
             "attributes": message.attributes,
             "messageId": message_id,
-            "orderingKey": message.ordering_key,
             "publishTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         },
         "subscription": "projects/local/subscriptions/embedded",

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loyjoy_relay.adapters.logs import LogMessage
+from loyjoy_relay.service.audit import decisions_in
 
 MAX_EVENTS = 300
 MAX_REQUESTS = 100
@@ -112,16 +113,17 @@ class FlowBoard:
                 self.ingest_requests.appendleft(
                     {key: record.get(key) for key in ("time", "status", "accepted", "rejected")}
                 )
-            elif message == LogMessage.CONSENT_DECISION and record.get("event_id"):
-                flow = self._event(str(record["event_id"]))
-                flow.decision = record.get("decision")
-                flow.reason = record.get("reason")
-                flow.consent_state = record.get("state")
-                flow.evt = flow.evt or str(record.get("evt", ""))
-            elif message == LogMessage.GA4_REQUEST_SENT:
-                self._ga4_count += 1
-                for event_id in record.get("event_ids", []):
-                    self._event(str(event_id)).ga4_request = self._ga4_count
+            elif message == LogMessage.RELAY_MESSAGE:
+                first_request = self._ga4_count + 1
+                self._ga4_count += len(record.get("ga4_requests") or [])
+                for decided in decisions_in(record):
+                    flow = self._event(str(decided["event_id"]))
+                    flow.decision = decided["decision"]
+                    flow.reason = decided["reason"]
+                    flow.consent_state = decided["state"]
+                    flow.evt = flow.evt or str(decided["evt"] or "")
+                    if decided["ga4_request"] is not None:
+                        flow.ga4_request = first_request + decided["ga4_request"]
             elif message == LogMessage.DEAD_LETTERED:
                 for event_id in record.get("event_ids", []):
                     self._event(str(event_id)).dead_letter = str(record.get("reason"))

@@ -37,10 +37,6 @@ class PipelineOptions:
     relay_env: dict[str, str] = field(default_factory=dict)
     ingest_env: dict[str, str] = field(default_factory=dict)
     tap_subscription: bool = False
-    # The relay does not need arrival order (consent is decided by event time, from the
-    # stamps and the ledger), and with ordering on, a failing message blocks its client's
-    # later ones; the emulator also never dead-letters an ordered message. So: off.
-    ordering: bool = False
 
 
 @dataclass
@@ -120,7 +116,6 @@ class EmulatorPipeline:
                 "topic": topic,
                 "push_config": {"push_endpoint": self.relay.url + "/"},
                 "ack_deadline_seconds": self.options.ack_deadline_seconds,
-                "enable_message_ordering": self.options.ordering,
                 "dead_letter_policy": {
                     "dead_letter_topic": dead_letter_topic,
                     "max_delivery_attempts": self.options.max_delivery_attempts,

@@ -23,7 +23,7 @@ from loyjoy_relay.adapters.logs import JsonLogger, LogMessage
 from loyjoy_relay.adapters.ports import MessagePublisher, OutgoingMessage
 from loyjoy_relay.config import IngestSettings
 from loyjoy_relay.core.context.model import RequestContext
-from loyjoy_relay.core.events import MAX_BODY_BYTES, ParsedRequest, parse_request
+from loyjoy_relay.core.contract import MAX_BODY_BYTES, ParsedRequest, parse_request
 from loyjoy_relay.errors import InvalidInput, PublishError, TooLarge
 from loyjoy_relay.service.admission import Admission, Refusal, automated_marker, source_address
 from loyjoy_relay.service.request_context import RequestContextReader
@@ -135,10 +135,7 @@ class IngestService:
         refusal = self.admission.admit_clients(batch.client_id for batch in parsed.batches)
         if refusal is not None:
             return _too_many(refusal), parsed
-        messages = []
-        for batch in parsed.batches:
-            data, attributes = batch.to_message()
-            messages.append(OutgoingMessage(data, attributes, ordering_key=batch.client_id))
+        messages = [OutgoingMessage(*batch.to_message()) for batch in parsed.batches]
         try:
             self.publisher.publish_all(messages)
         except PublishError as error:

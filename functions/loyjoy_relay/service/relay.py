@@ -8,13 +8,16 @@ Per message, in this order:
    ledger that cannot be read raises, so nothing is sent (fail closed) and Pub/Sub retries;
 3. plan the events that are neither settled nor being sent by another message
    (:mod:`loyjoy_relay.core.planner`: every decision is made there), against the history
-   and every decision the message itself carries, and log one audit line per decision;
+   and every decision the message itself carries;
 4. record the message's new decisions and claim the events the plan sends, in one
    conditional write; if the ledger changed since it was read, read and plan again;
 5. send the plan's requests;
 6. settle, in one write: the sent events (and those the rules dropped) are done, the
    claims of the rest are released; then events GA4 refuses for good, and those the plan
-   could not send, are dead-lettered with the reason.
+   could not send, are dead-lettered with the reason;
+7. log one ``relay message`` line: the counts, and every decision with its event id, rule,
+   reason and rules version (:mod:`loyjoy_relay.service.audit`); also when a transient
+   failure makes the message go round again (then a WARNING naming the retry).
 
 **Only transient failures raise** (:class:`~loyjoy_relay.errors.RetryableError`: Firestore,
 GA4 429/5xx or no answer, Pub/Sub, a contended ledger, the time budget): what is unsent is
@@ -56,7 +59,7 @@ from loyjoy_relay.adapters.logs import JsonLogger, LogMessage
 from loyjoy_relay.adapters.ports import ConsentLedger
 from loyjoy_relay.core.consent.privacy import ClientIdSource
 from loyjoy_relay.core.events import ClientBatch, RelayedEvent
-from loyjoy_relay.core.planner import Plan, Planner
+from loyjoy_relay.core.planner import EventOutcome, Plan, Planner
 from loyjoy_relay.core.pseudonyms import Pseudonyms
 from loyjoy_relay.errors import (
     DeliveryUncertain,
@@ -65,6 +68,7 @@ from loyjoy_relay.errors import (
     StoreUnavailable,
     UndecodableMessage,
 )
+from loyjoy_relay.service.audit import SentRequest, audit_fields
 from loyjoy_relay.service.claiming import (
     SEND_WINDOW_S,
     Delivery,
@@ -83,7 +87,8 @@ def wall_clock_ms() -> int:
 
 @dataclass
 class MessageReport:
-    """What became of one message's events (each counted once)."""
+    """What became of one message's events (each counted once; sent ones only once GA4
+    accepted them), and the decisions and requests its log line names."""
 
     forwarded: int = 0
     anonymized: int = 0
@@ -93,6 +98,8 @@ class MessageReport:
     dead_lettered: int = 0
     requests: int = 0
     drop_reasons: Counter[str] = field(default_factory=Counter)
+    outcomes: tuple[EventOutcome, ...] = ()
+    sent: list[SentRequest] = field(default_factory=list)
 
 
 @dataclass
@@ -146,31 +153,22 @@ class RelayService:
             self._park_raw(raw, error.reason)
             return MessageReport(dead_lettered=1)
         delivery = Delivery(batch, message_id or f"call:{uuid.uuid4()}", replay)
+        report = MessageReport()
+        failure: str | None = None
         try:
-            report = self._relay(delivery)
-        except RetryableError:
+            self._relay(delivery, report)
+        except RetryableError as error:
+            failure = str(error)
             raise
         except Exception as error:  # a defect: park, never loop
-            report = self._park_defect(raw, delivery, error)
-        self.logger.info(
-            LogMessage.RELAY_MESSAGE,
-            client=self.pseudonyms.for_logs(batch.client_id),
-            bot_ids=list(batch.bot_ids),
-            events=len(batch.events),
-            forwarded=report.forwarded,
-            anonymized=report.anonymized,
-            dropped=report.dropped,
-            duplicates=report.duplicates,
-            in_flight=report.in_flight,
-            dead_lettered=report.dead_lettered,
-            requests=report.requests,
-            drop_reasons=dict(report.drop_reasons),
-            latency_ms=round((time.perf_counter() - started) * 1000, 2),
-        )
+            parked = self._park_defect(raw, delivery, error)
+            parked.outcomes, parked.sent = report.outcomes, report.sent
+            report = parked
+        finally:
+            self._log_message(batch, report, started, failure)
         return report
 
-    def _relay(self, delivery: Delivery) -> MessageReport:
-        report = MessageReport()
+    def _relay(self, delivery: Delivery, report: MessageReport) -> None:
         triage, plan = claim_and_plan(
             delivery,
             ledger=self.ledger,
@@ -181,7 +179,7 @@ class RelayService:
         )
         report.duplicates = len(triage.done)
         report.in_flight = len(triage.in_flight)
-        self._audit(delivery.batch, plan, report)
+        report.outcomes = plan.outcomes
         refused = [(item.event_id, item.reason) for item in plan.unsendable]
         try:
             refused.extend(self._send(delivery, plan, report))
@@ -193,39 +191,47 @@ class RelayService:
         if delivery.claimed:
             self._settle(delivery, done=[*delivery.sent, *plan.dropped_ids()], released=released)
         self._park(delivery.batch, refused, report)
+        drops = [outcome for outcome in plan.outcomes if outcome.action == "drop"]
+        report.dropped = len(drops)  # settled as done: a redelivery will not decide them again
+        report.drop_reasons.update(outcome.reason for outcome in drops)
         if triage.wait:
             raise RetryableError(
                 f"{len(triage.wait)} events of this replay are claimed by another message "
                 "whose lease has not run out"
             )
-        return report
 
-    def _audit(self, batch: ClientBatch, plan: Plan, report: MessageReport) -> None:
-        client = self.pseudonyms.for_logs(batch.client_id)
-        rules_version = self.planner.rules.rules_version
-        for outcome in plan.outcomes:
-            self.logger.info(
-                LogMessage.CONSENT_DECISION,
-                event_id=outcome.event_id,
-                client=client,
-                bot_id=outcome.bot_id,
-                evt=outcome.evt,
-                decision=outcome.action,
-                state=outcome.state,
-                reason=outcome.reason,
-                rules_version=rules_version,
-            )
-        unsendable = {item.event_id for item in plan.unsendable}
-        for outcome in plan.outcomes:
-            if outcome.action == "drop":
-                report.dropped += 1
-                report.drop_reasons[outcome.reason] += 1
-            elif outcome.event_id in unsendable:
-                continue
-            elif outcome.action == "forward":
-                report.forwarded += 1
-            else:
-                report.anonymized += 1
+    def _log_message(
+        self, batch: ClientBatch, report: MessageReport, started: float, failure: str | None
+    ) -> None:
+        """The message's one line: counts for the metrics, the decisions for the audit."""
+        action = {outcome.event_id: outcome.action for outcome in report.outcomes}
+        for request in report.sent:
+            for event_id in request.event_ids:
+                if action.get(event_id) == "forward":
+                    report.forwarded += 1
+                else:
+                    report.anonymized += 1
+        drop_rules = {outcome.rule for outcome in report.outcomes if outcome.action == "drop"}
+        fields = {
+            "client": self.pseudonyms.for_logs(batch.client_id),
+            "rules_version": self.planner.rules.rules_version,
+            "events": len(batch.events),
+            "forwarded": report.forwarded,
+            "anonymized": report.anonymized,
+            "dropped": report.dropped,
+            "duplicates": report.duplicates,
+            "in_flight": report.in_flight,
+            "dead_lettered": report.dead_lettered,
+            "requests": report.requests,
+            # One string, not a list: a log-based metric can extract a string field.
+            "drop_rules": ",".join(sorted(drop_rules)) if report.dropped else "",
+            "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+            **audit_fields(report.outcomes, report.sent),
+        }
+        if failure is None:
+            self.logger.info(LogMessage.RELAY_MESSAGE, **fields)
+        else:  # Pub/Sub delivers it again; only what was sent is recorded as done
+            self.logger.warning(LogMessage.RELAY_MESSAGE, retry=failure, **fields)
 
     def _send(self, delivery: Delivery, plan: Plan, report: MessageReport) -> list[tuple[str, str]]:
         """Send every planned request; return (event id, reason) GA4 refused for good."""
@@ -247,13 +253,7 @@ class RelayService:
                 continue
             delivery.sent.extend(planned.event_ids)
             report.requests += 1
-            self.logger.info(
-                LogMessage.GA4_REQUEST_SENT,
-                measurement_id=sent.measurement_id,
-                events=sent.events,
-                attempts=sent.attempts,
-                event_ids=list(planned.event_ids),
-            )
+            report.sent.append(SentRequest(sent.measurement_id, planned.event_ids, sent.attempts))
         return refused
 
     def _settle(self, delivery: Delivery, *, done: list[str], released: list[str]) -> None:

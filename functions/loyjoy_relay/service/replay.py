@@ -109,14 +109,12 @@ class Replayer:
 
     def _replay_one(self, message: Any) -> bool:
         try:
-            batch = ClientBatch.from_message(message.data)
+            ClientBatch.from_message(message.data)  # only client batches go back
         except UndecodableMessage:
             return False
         attributes = {**_clean(dict(message.attributes)), "replayed": "true"}
         try:
-            self._publisher.publish_all(
-                [OutgoingMessage(message.data, attributes, ordering_key=batch.client_id)]
-            )
+            self._publisher.publish_all([OutgoingMessage(message.data, attributes)])
         except PublishError:
             return False
         return True

@@ -10,6 +10,7 @@ client pseudonyms (a missing one names ``PSEUDONYM_KEY_NAME``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from loyjoy_relay.adapters.client_ids import random_client_id
 from loyjoy_relay.adapters.dead_letters import DeadLetters
@@ -102,8 +103,12 @@ def build_relay_service(
     )
 
 
-def create_relay_service() -> RelayService:
-    """The deployed relay: Firestore, Pub/Sub (dead letters), Secret Manager and GA4."""
+def create_relay_service(*, firestore_client: Any | None = None) -> RelayService:
+    """The deployed relay: Firestore, Pub/Sub (dead letters), Secret Manager and GA4.
+
+    ``firestore_client`` replaces the instance's own client (the bench passes one that
+    counts billed document reads and writes).
+    """
     from google.cloud import firestore
 
     settings = RelaySettings.from_env()
@@ -115,7 +120,8 @@ def create_relay_service() -> RelayService:
     )
     secrets = SecretProvider(env=secret_environment())
     pseudonyms = resolve_pseudonyms(settings, secrets)
-    firestore_client = firestore.Client(project=settings.project)
+    if firestore_client is None:
+        firestore_client = firestore.Client(project=settings.project)
     return build_relay_service(
         planner=planner,
         ledger=FirestoreConsentLedger(firestore_client, client_key=pseudonyms.ledger_key),

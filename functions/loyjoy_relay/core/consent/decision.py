@@ -19,11 +19,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from loyjoy_relay.core.consent.history import ConsentRecord, Kind, precedence
 from loyjoy_relay.core.consent.rules import Action, BotPolicy, State
 from loyjoy_relay.core.consent.site import site_verdict, stricter
 from loyjoy_relay.core.events import LoyJoyEvent
+
+# What a decision rests on: the ``never`` or ``anonymous_always`` list, the profiling state
+# (``granted``/``denied`` by a decision, or the bot's ``default`` with none), or the site's
+# banner denying analytics (``site``). A short fixed set, unlike the reason (which names
+# times): log-based metrics label by it.
+Rule = Literal["never", "anonymous_always", "default", "granted", "denied", "site"]
+NO_DECISION = "no profiling decision at or before the event"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +43,7 @@ class Decision:
     reason: str
     state: State
     site_denied: frozenset[str] = frozenset()
+    rule: Rule = "default"
 
 
 def records_from_event(policy: BotPolicy, event: LoyJoyEvent) -> list[ConsentRecord]:
@@ -114,7 +123,7 @@ def effective_state(
     if latest is None:
         return (
             policy.default,
-            f"no profiling decision at or before the event: default {policy.default}",
+            f"{NO_DECISION}: default {policy.default}",
         )
     state: State = "granted" if latest.kind == "grant" else "denied"
     return state, f"{state} by the {_describe(latest, event)}"
@@ -133,12 +142,15 @@ def decide(policy: BotPolicy, event: LoyJoyEvent, history: Iterable[ConsentRecor
     state: State = "denied" if site.denies_analytics else profiling
     banner = f"; {site.note}" if site.note else ""
     if event.evt in policy.never:
-        return Decision("drop", f"never: {event.evt} is never sent{banner}", state)
+        return Decision("drop", f"never: {event.evt} is never sent{banner}", state, rule="never")
     if event.evt in policy.anonymous_always:
         reason = f"anonymous_always: {event.evt} is always anonymized{banner}"
-        return Decision("anonymize", reason, state, site.denied_signals)
+        return Decision("anonymize", reason, state, site.denied_signals, "anonymous_always")
     action = policy.granted if profiling == "granted" else policy.denied
+    rule: Rule = "default" if why.startswith(NO_DECISION) else profiling
     if site.denies_analytics:
         # never wider than the profiling state alone gives, whatever the rules say
         action = stricter(action, policy.denied)
-    return Decision(action, f"{why}{banner}; {state}: {action}", state, site.denied_signals)
+        rule = "site"
+    reason = f"{why}{banner}; {state}: {action}"
+    return Decision(action, reason, state, site.denied_signals, rule)

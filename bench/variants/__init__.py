@@ -1,1 +1,0 @@
-"""Variants of the functions that the bench compares with what ships (see README)."""
