@@ -105,9 +105,9 @@ variable "max_delivery_attempts" {
 }
 
 variable "ingest_max_instances" {
-  description = "Upper bound on ingest instances: caps cost under a traffic spike or abuse."
+  description = "Upper bound on ingest instances: caps cost under a traffic spike or abuse (one instance serves about 1,200 requests a second; docs/deploy.md, \"Limits against abuse\", gives the most a flood can cost per instance)."
   type        = number
-  default     = 20
+  default     = 5
 
   validation {
     condition     = var.ingest_max_instances >= 1 && var.ingest_max_instances <= 1000
@@ -127,9 +127,9 @@ variable "ingest_concurrency" {
 }
 
 variable "relay_max_instances" {
-  description = "Upper bound on relay instances: bounds the request rate towards GA4 and Firestore."
+  description = "Upper bound on relay instances: bounds the request rate towards GA4 and Firestore, and what a flood can cost (one instance relays about 800 events a second)."
   type        = number
-  default     = 10
+  default     = 3
 
   validation {
     condition     = var.relay_max_instances >= 1 && var.relay_max_instances <= 1000
