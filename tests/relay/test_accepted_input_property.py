@@ -3,32 +3,16 @@ MP body it sends is one GA4 would take."""
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from loyjoy_relay.adapters.dead_letters import DeadLetters
-from loyjoy_relay.adapters.fakes import (
-    InMemoryConsentLedger,
-    RecordingGa4Transport,
-    RecordingPublisher,
-    SequentialClientIds,
-    fixed_pseudonyms,
-)
-from loyjoy_relay.adapters.ga4_sender import Ga4Sender
-from loyjoy_relay.adapters.logs import JsonLogger
-from loyjoy_relay.adapters.mapping_file import load_mapping
-from loyjoy_relay.adapters.secret_manager import SecretProvider
-from loyjoy_relay.config import shipped_file
 from loyjoy_relay.core.events import parse_request
-from loyjoy_relay.core.ga4.routing import Ga4Property, SecretRef
 from loyjoy_relay.core.ga4.validation.body import validate_body
-from loyjoy_relay.core.planner import Planner
 from loyjoy_relay.devstack.event_factory import contract_event
+from loyjoy_relay.devstack.fake_relay import fake_relay, shipped_planner
 from loyjoy_relay.errors import InvalidInput
-from loyjoy_relay.service.wiring import build_relay_service
 
 from tests.consent.conftest import shipped_rules
 
@@ -103,24 +87,10 @@ def test_whatever_ingest_accepts_the_relay_handles(body: bytes, rules: Any) -> N
         parsed = parse_request(body, received_at=NOW, bot_allowed=lambda bot: True)
     except InvalidInput:
         return
-    transport = RecordingGa4Transport()
-    relay = build_relay_service(
-        planner=Planner(
-            rules,
-            load_mapping(shipped_file("ga4-mapping.yaml")),
-            Ga4Property("G-TEST12345", SecretRef("value", "s")),
-        ),
-        ledger=InMemoryConsentLedger(),
-        sender=Ga4Sender("https://ga4.test", transport=transport),
-        secrets=SecretProvider(),
-        dead_letters=DeadLetters(RecordingPublisher()),
-        logger=JsonLogger("relay", io.StringIO()),
-        pseudonyms=fixed_pseudonyms(),
-        new_client_id=SequentialClientIds(),
-        clock_ms=lambda: NOW,
-    )
+    relay = fake_relay(shipped_planner(rules), clock_ms=lambda: NOW)
+    transport = relay.transport
     for batch in parsed.batches:
-        report = relay.process(batch.to_message()[0])
+        report = relay.service.process(batch.to_message()[0])
         handled = report.forwarded + report.anonymized + report.dropped + report.dead_lettered
         assert handled == len(batch.events)
     for raw in transport.bodies():

@@ -17,26 +17,15 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from loyjoy_relay.adapters.dead_letters import DeadLetters
 from loyjoy_relay.adapters.fakes import (
-    InMemoryConsentLedger,
     RecordingGa4Transport,
-    RecordingPublisher,
-    SequentialClientIds,
-    fixed_pseudonyms,
 )
-from loyjoy_relay.adapters.ga4_sender import Ga4Sender
-from loyjoy_relay.adapters.logs import JsonLogger, LogMessage
-from loyjoy_relay.adapters.mapping_file import load_mapping
-from loyjoy_relay.adapters.secret_manager import SecretProvider
-from loyjoy_relay.config import shipped_file
+from loyjoy_relay.adapters.logs import LogMessage
 from loyjoy_relay.core.consent.rules import ConsentRules
-from loyjoy_relay.core.ga4.routing import Ga4Property, SecretRef
-from loyjoy_relay.core.planner import Planner
 from loyjoy_relay.devstack.event_factory import contract_event, message_data
+from loyjoy_relay.devstack.fake_relay import fake_relay, shipped_planner
 from loyjoy_relay.service.audit import decisions_in
 from loyjoy_relay.service.relay import RelayService
-from loyjoy_relay.service.wiring import build_relay_service
 
 from tests.consent.conftest import shipped_rules
 
@@ -146,23 +135,8 @@ def expected_action(
 
 def relay_for(rules: ConsentRules, log: io.StringIO) -> tuple[RelayService, RecordingGa4Transport]:
     """A relay on in-memory stores (one ledger for all messages) that records what GA4 gets."""
-    transport = RecordingGa4Transport()
-    relay = build_relay_service(
-        planner=Planner(
-            rules,
-            load_mapping(shipped_file("ga4-mapping.yaml")),
-            Ga4Property("G-TEST12345", SecretRef("value", "s")),
-        ),
-        ledger=InMemoryConsentLedger(),
-        sender=Ga4Sender("https://ga4.test", transport=transport),
-        secrets=SecretProvider(),
-        dead_letters=DeadLetters(RecordingPublisher()),
-        logger=JsonLogger("relay", log),
-        pseudonyms=fixed_pseudonyms(),
-        new_client_id=SequentialClientIds(),
-        clock_ms=lambda: NOW,
-    )
-    return relay, transport
+    relay = fake_relay(shipped_planner(rules), clock_ms=lambda: NOW, log=log)
+    return relay.service, relay.transport
 
 
 chats = st.lists(

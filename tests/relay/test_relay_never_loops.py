@@ -11,34 +11,24 @@ rules and mapping into in-memory stores and a recording GA4 endpoint.
 from __future__ import annotations
 
 import base64
-import io
 import json
 import uuid
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from loyjoy_relay.adapters.dead_letters import DeadLetters
-from loyjoy_relay.adapters.fakes import (
-    InMemoryConsentLedger,
-    RecordingGa4Transport,
-    RecordingPublisher,
-    fixed_pseudonyms,
-)
-from loyjoy_relay.adapters.ga4_sender import Ga4Sender
-from loyjoy_relay.adapters.logs import JsonLogger
+from loyjoy_relay.adapters.client_ids import random_client_id
 from loyjoy_relay.adapters.mapping_file import load_mapping
 from loyjoy_relay.adapters.rules_file import load_rules
-from loyjoy_relay.adapters.secret_manager import SecretProvider
 from loyjoy_relay.config import shipped_file
 from loyjoy_relay.core.catalogue import CATALOGUE
 from loyjoy_relay.core.events import parse_request
 from loyjoy_relay.core.ga4.routing import Ga4Property, SecretRef
 from loyjoy_relay.core.planner import Planner
 from loyjoy_relay.devstack.event_factory import now_ms
+from loyjoy_relay.devstack.fake_relay import fake_relay
 from loyjoy_relay.errors import RetryableError
 from loyjoy_relay.service.relay import MessageReport, RelayService
-from loyjoy_relay.service.wiring import build_relay_service
 
 PLANNER = Planner(
     load_rules(shipped_file("consent-rules.yaml")),
@@ -131,19 +121,6 @@ def request_bodies(draw: st.DrawFn) -> bytes:
     return json.dumps({"sent_at": NOW, "events": events}).encode()
 
 
-def relay_service(transport: RecordingGa4Transport, dead: RecordingPublisher) -> RelayService:
-    return build_relay_service(
-        planner=PLANNER,
-        ledger=InMemoryConsentLedger(),
-        sender=Ga4Sender("https://ga4.test", transport=transport),
-        secrets=SecretProvider(),
-        dead_letters=DeadLetters(dead),
-        logger=JsonLogger("relay", io.StringIO()),
-        pseudonyms=fixed_pseudonyms(),
-        clock_ms=lambda: NOW,  # events near GA4's 72 hours stay on one side of it
-    )
-
-
 def deliver(service: RelayService, data: bytes, message_id: str) -> MessageReport:
     """Push ``data`` through the relay's CloudEvent handler as Pub/Sub delivers it; a
     RetryableError (the only error allowed out) is a redelivery, anything else fails."""
@@ -163,8 +140,9 @@ def test_whatever_ingest_accepts_is_delivered_or_dead_lettered(body: bytes) -> N
     dead-lettered with a reason, and the relay raises nothing (a redelivery finds it all
     settled)."""
     parsed = parse_request(body, received_at=NOW, bot_allowed=lambda _: True)
-    transport, dead = RecordingGa4Transport(), RecordingPublisher()
-    service = relay_service(transport, dead)
+    # a fixed clock: events near GA4's 72 hours stay on one side of it
+    relay = fake_relay(PLANNER, clock_ms=lambda: NOW, new_client_id=random_client_id)
+    service, transport, dead = relay.service, relay.transport, relay.dead_letters
     for number, batch in enumerate(parsed.batches):
         data, _ = batch.to_message()
         unique = len({event["event_id"] for event in batch.events})

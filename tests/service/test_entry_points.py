@@ -16,22 +16,14 @@ from typing import Any
 
 import pytest
 from functions_framework import create_app
-from loyjoy_relay.adapters.dead_letters import DeadLetters
 from loyjoy_relay.adapters.fakes import (
-    InMemoryConsentLedger,
     RecordingGa4Transport,
     RecordingPublisher,
-    SequentialClientIds,
-    fixed_pseudonyms,
 )
-from loyjoy_relay.adapters.ga4_sender import Ga4Sender
 from loyjoy_relay.adapters.logs import JsonLogger
-from loyjoy_relay.adapters.mapping_file import load_mapping
-from loyjoy_relay.adapters.rules_file import load_rules
-from loyjoy_relay.adapters.secret_manager import SecretProvider
-from loyjoy_relay.config import IngestSettings, shipped_file
+from loyjoy_relay.config import IngestSettings
 from loyjoy_relay.core.ga4.routing import Ga4Property, SecretRef
-from loyjoy_relay.core.planner import Planner
+from loyjoy_relay.devstack.fake_relay import fake_relay, shipped_planner
 from loyjoy_relay.service import ingest, wiring
 from loyjoy_relay.service.ingest import IngestService
 from loyjoy_relay.service.relay import RelayService
@@ -90,21 +82,9 @@ def test_ingest_publishes_the_golden_message(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def relay_with_fakes(transport: RecordingGa4Transport) -> RelayService:
-    return wiring.build_relay_service(
-        planner=Planner(
-            load_rules(shipped_file("consent-rules.yaml")),
-            load_mapping(shipped_file("ga4-mapping.yaml")),
-            Ga4Property("G-GOLDEN123", SecretRef("value", "golden-secret")),
-        ),
-        ledger=InMemoryConsentLedger(),
-        sender=Ga4Sender("https://ga4.test", transport=transport),
-        secrets=SecretProvider(),
-        dead_letters=DeadLetters(RecordingPublisher()),
-        logger=JsonLogger("relay", io.StringIO()),
-        pseudonyms=fixed_pseudonyms(),
-        new_client_id=SequentialClientIds(),
-        clock_ms=lambda: NOW,
-    )
+    golden_property = Ga4Property("G-GOLDEN123", SecretRef("value", "golden-secret"))
+    planner = shipped_planner(default_property=golden_property)
+    return fake_relay(planner, transport=transport, clock_ms=lambda: NOW).service
 
 
 def test_relay_sends_the_golden_mp_bodies(monkeypatch: pytest.MonkeyPatch) -> None:

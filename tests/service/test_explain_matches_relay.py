@@ -7,19 +7,12 @@ import json
 import random
 from typing import Any
 
-from loyjoy_relay.adapters.dead_letters import DeadLetters
 from loyjoy_relay.adapters.fakes import (
-    InMemoryConsentLedger,
-    RecordingGa4Transport,
-    RecordingPublisher,
     SequentialClientIds,
-    fixed_pseudonyms,
 )
-from loyjoy_relay.adapters.ga4_sender import Ga4Sender
-from loyjoy_relay.adapters.logs import JsonLogger, LogMessage
+from loyjoy_relay.adapters.logs import LogMessage
 from loyjoy_relay.adapters.mapping_file import load_mapping
 from loyjoy_relay.adapters.rules_file import load_rules
-from loyjoy_relay.adapters.secret_manager import SecretProvider
 from loyjoy_relay.config import shipped_file
 from loyjoy_relay.core.events import LoyJoyEvent
 from loyjoy_relay.core.ga4.routing import Ga4Property, SecretRef
@@ -31,9 +24,9 @@ from loyjoy_relay.devstack.event_factory import (
     message_data,
     new_client_id,
 )
+from loyjoy_relay.devstack.fake_relay import fake_relay
 from loyjoy_relay.service.audit import decisions_in
 from loyjoy_relay.service.explain import explain_events
-from loyjoy_relay.service.wiring import build_relay_service
 
 NOW = 1_732_450_000_000
 BOTS = ("bot-a", "bot-b")
@@ -74,24 +67,13 @@ def corpus(seed: int = 11) -> list[dict[str, Any]]:
 def relay_run(events: list[dict[str, Any]]) -> tuple[list[bytes], dict[str, str]]:
     """What the GA4 endpoint receives when each client's events arrive as one message, and
     the decision the relay's audit trail logged for each event."""
-    transport = RecordingGa4Transport()
     log = io.StringIO()
-    relay = build_relay_service(
-        planner=PLANNER,
-        ledger=InMemoryConsentLedger(),
-        sender=Ga4Sender("https://ga4.test", transport=transport),
-        secrets=SecretProvider(),
-        dead_letters=DeadLetters(RecordingPublisher()),
-        logger=JsonLogger("relay", log),
-        pseudonyms=fixed_pseudonyms(),
-        new_client_id=SequentialClientIds(),
-        clock_ms=lambda: max(e["ts"] for e in events),
-    )
+    relay = fake_relay(PLANNER, clock_ms=lambda: max(e["ts"] for e in events), log=log)
     by_client: dict[str, list[dict[str, Any]]] = {}
     for event in events:
         by_client.setdefault(event["client_id"], []).append(event)
     for client_events in by_client.values():
-        relay.process(message_data(client_events, received_at=NOW))
+        relay.service.process(message_data(client_events, received_at=NOW))
     records = [json.loads(line) for line in log.getvalue().splitlines()]
     audit = {
         decided["event_id"]: decided["decision"]
@@ -99,7 +81,7 @@ def relay_run(events: list[dict[str, Any]]) -> tuple[list[bytes], dict[str, str]
         if record["message"] == LogMessage.RELAY_MESSAGE
         for decided in decisions_in(record)
     }
-    return transport.bodies(), audit
+    return relay.transport.bodies(), audit
 
 
 def explained_bodies(events: list[dict[str, Any]]) -> list[bytes]:
