@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from loyjoy_relay.adapters.fakes import InMemoryConsentLedger
+from loyjoy_relay.adapters.ports import record_decisions
 from loyjoy_relay.core.consent.decision import decide, records_from_event
 from loyjoy_relay.core.consent.history import ConsentRecord
 from loyjoy_relay.core.events import LoyJoyEvent
@@ -261,8 +262,8 @@ def test_decision_table(case: Case) -> None:
     ledger = InMemoryConsentLedger()
     decision = None
     for item in case.events:
-        history = ledger.record(
-            item.client_id, records_from_event(rules.for_bot(item.bot_id), item)
+        history = record_decisions(
+            ledger, item.client_id, records_from_event(rules.for_bot(item.bot_id), item)
         )
         decision = decide(rules.for_bot(item.bot_id), item, history)
     assert decision is not None
@@ -308,8 +309,10 @@ def test_a_legacy_grant_does_not_hide_a_named_grant_of_the_same_moment() -> None
     legacy = ConsentRecord(T0 + 1, "grant", BOT, "stamp:old")
     item = event("start", 10, stamp=("granted", 1))
     history = InMemoryConsentLedger()
-    history.record(CLIENT, [legacy])
-    merged = history.record(CLIENT, records_from_event(shipped_rules().for_bot(BOT), item))
+    record_decisions(history, CLIENT, [legacy])
+    merged = record_decisions(
+        history, CLIENT, records_from_event(shipped_rules().for_bot(BOT), item)
+    )
     assert decide(shipped_rules().for_bot(BOT), item, merged).action == "forward"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from loyjoy_relay.adapters.fakes import InMemoryConsentLedger
+from loyjoy_relay.adapters.ports import history_of, record_decisions
 from loyjoy_relay.core.consent.decision import decide, records_from_event
 from loyjoy_relay.core.consent.history import ConsentRecord
 from loyjoy_relay.core.events import LoyJoyEvent
@@ -73,11 +74,11 @@ def test_no_forward_while_a_known_revocation_stands(
     ledger = InMemoryConsentLedger()
     for item in items:
         known = [
-            *ledger.read(item.client_id),
+            *history_of(ledger, item.client_id),
             *records_from_event(rules.for_bot(item.bot_id), item),
         ]
-        history = ledger.record(
-            item.client_id, records_from_event(rules.for_bot(item.bot_id), item)
+        history = record_decisions(
+            ledger, item.client_id, records_from_event(rules.for_bot(item.bot_id), item)
         )
         decision = decide(rules.for_bot(item.bot_id), item, history)
         if _revoked_when_decided(item, known):

@@ -18,7 +18,7 @@ from loyjoy_relay.adapters.firestore_ledger import (
     FirestoreConsentLedger,
     document_id,
 )
-from loyjoy_relay.adapters.ports import ClientState, ConsentLedger
+from loyjoy_relay.adapters.ports import ClientState, ConsentLedger, history_of, record_decisions
 from loyjoy_relay.core.consent.history import ConsentRecord
 from loyjoy_relay.errors import StoreUnavailable
 
@@ -59,40 +59,42 @@ def rec(
 
 def test_unknown_client_has_no_history(make_ledger: LedgerFactory) -> None:
     """A client never seen reads as an empty history."""
-    assert make_ledger().read(new_client()) == []
+    assert history_of(make_ledger(), new_client()) == []
 
 
 def test_record_merges_and_returns_the_history_oldest_first(make_ledger: LedgerFactory) -> None:
     """Recorded decisions come back merged and sorted by time, from record and from read."""
     ledger, client = make_ledger(), new_client()
     first, second, third = rec(30, "revoke"), rec(10), rec(20)
-    assert ledger.record(client, [first]) == [first]
-    merged = ledger.record(client, [second, third])
+    assert record_decisions(ledger, client, [first]) == [first]
+    merged = record_decisions(ledger, client, [second, third])
     assert merged == [second, third, first]
-    assert ledger.read(client) == merged
+    assert history_of(ledger, client) == merged
 
 
 def test_recording_is_idempotent(make_ledger: LedgerFactory) -> None:
     """Recording the same source twice, or the same decision from another source, adds nothing."""
     ledger, client = make_ledger(), new_client()
     record = rec(10, "revoke", source="e1")
-    ledger.record(client, [record])
-    assert ledger.record(client, [record, rec(10, "revoke", source="stamp:e2")]) == [record]
+    record_decisions(ledger, client, [record])
+    assert record_decisions(ledger, client, [record, rec(10, "revoke", source="stamp:e2")]) == [
+        record
+    ]
 
 
 def test_histories_are_per_client(make_ledger: LedgerFactory) -> None:
     """One client's decisions never show in another's history."""
     ledger, one, other = make_ledger(), new_client(), new_client()
-    ledger.record(one, [rec(10, "revoke")])
-    assert ledger.read(other) == []
+    record_decisions(ledger, one, [rec(10, "revoke")])
+    assert history_of(ledger, other) == []
 
 
 def test_history_is_bounded_but_keeps_the_latest_revocation(make_ledger: LedgerFactory) -> None:
     """Beyond the limit the oldest records go, except the latest revocation."""
     ledger, client = make_ledger(limit=3), new_client()
     revocation = rec(5, "revoke")
-    ledger.record(client, [revocation, *(rec(at) for at in (10, 20, 30, 40))])
-    assert [r.at for r in ledger.read(client)] == [5, 20, 30, 40]
+    record_decisions(ledger, client, [revocation, *(rec(at) for at in (10, 20, 30, 40))])
+    assert [r.at for r in history_of(ledger, client)] == [5, 20, 30, 40]
 
 
 def test_firestore_document_is_keyed_by_hash_and_expires(
@@ -100,7 +102,7 @@ def test_firestore_document_is_keyed_by_hash_and_expires(
 ) -> None:
     """The document id is a hash (the raw client id is stored nowhere) and expire_at is set."""
     ledger, client = FirestoreConsentLedger(firestore_client), new_client()
-    ledger.record(client, [rec(10, "revoke")])
+    record_decisions(ledger, client, [rec(10, "revoke")])
     snapshot = firestore_client.collection(COLLECTION).document(document_id(client)).get()
     data = snapshot.to_dict()
     assert data is not None
@@ -116,7 +118,7 @@ def test_firestore_document_id_comes_from_the_client_key(
     """A ``client_key`` callable names the client's document (keyed pseudonyms plug in here)."""
     ledger = FirestoreConsentLedger(firestore_client, client_key=lambda c: f"key-{c[::-1]}")
     client = new_client()
-    ledger.record(client, [rec(10, "revoke")])
+    record_decisions(ledger, client, [rec(10, "revoke")])
     assert firestore_client.collection(COLLECTION).document(f"key-{client[::-1]}").get().exists
 
 
@@ -130,9 +132,9 @@ def test_a_history_written_before_the_map_layout_is_still_read(
     reference = firestore_client.collection(COLLECTION).document(document_id(client))
     reference.set({"records": [legacy.as_json()]})
     ledger = FirestoreConsentLedger(firestore_client)
-    assert ledger.read(client) == [legacy]
+    assert history_of(ledger, client) == [legacy]
     added = rec(20, "grant", source="new-1")
-    assert ledger.record(client, [added]) == [legacy, added]
+    assert record_decisions(ledger, client, [added]) == [legacy, added]
     assert reference.get().to_dict()["records"] == [legacy.as_json()]  # type: ignore[index]
 
 
@@ -144,7 +146,7 @@ def test_a_malformed_document_is_unreadable_not_guessed(
     reference = firestore_client.collection(COLLECTION).document(document_id(client))
     reference.set({"decisions": {"x": {"at": "yesterday", "kind": "revoke"}}})
     with pytest.raises(StoreUnavailable):
-        FirestoreConsentLedger(firestore_client).read(client)
+        history_of(FirestoreConsentLedger(firestore_client), client)
 
 
 def test_concurrent_writers_lose_no_revocation(firestore_client: firestore.Client) -> None:
@@ -160,7 +162,7 @@ def test_concurrent_writers_lose_no_revocation(firestore_client: firestore.Clien
         for step in range(steps):
             kind = "revoke" if (step + index) % 3 == 0 else "grant"
             record = rec(1000 * step + index, kind, source=f"w{index}-{step}")
-            ledgers[index].record(client, [record])
+            record_decisions(ledgers[index], client, [record])
             written.append(record)
         return written
 
@@ -170,7 +172,7 @@ def test_concurrent_writers_lose_no_revocation(firestore_client: firestore.Clien
         written = [record for result in results for record in result.result(timeout=60)]
     elapsed = time.monotonic() - started
     assert elapsed < 30, f"{writers} writers took {elapsed:.1f} s"
-    stored = set(ledgers[0].read(client))
+    stored = set(history_of(ledgers[0], client))
     assert stored == set(written)
     assert {r for r in stored if r.kind == "revoke"} == {r for r in written if r.kind == "revoke"}
 
@@ -184,8 +186,8 @@ def test_unreachable_firestore_raises_store_unavailable_quickly(
     ledger = FirestoreConsentLedger(client, deadline_s=1.5)
     seen = ClientState(version=None)
     calls: list[Callable[[], object]] = [
-        lambda: ledger.read("1.2"),
-        lambda: ledger.record("1.2", [rec(10, "revoke")]),
+        lambda: history_of(ledger, "1.2"),
+        lambda: record_decisions(ledger, "1.2", [rec(10, "revoke")]),
         lambda: ledger.claim(
             "1.2", seen, records=[rec(10, "revoke")], event_ids=["e"], owner="m", now_ms=1
         ),
@@ -206,11 +208,11 @@ def test_only_a_decision_extends_how_long_the_history_is_kept(
     grant is never kept longer because its visitor keeps chatting."""
     ledger, client = FirestoreConsentLedger(firestore_client), new_client()
     reference = firestore_client.collection(COLLECTION).document(document_id(client))
-    ledger.record(client, [rec(10, "grant")])
+    record_decisions(ledger, client, [rec(10, "grant")])
     first = reference.get().to_dict()["expire_at"]  # type: ignore[index]
     seen = ledger.load(client)
     assert ledger.claim(client, seen, records=[], event_ids=["e-1"], owner="m", now_ms=1)
     ledger.settle(client, ledger.load(client), done=["e-1"], released=[], now_ms=2)
     assert reference.get().to_dict()["expire_at"] == first  # type: ignore[index]
-    ledger.record(client, [rec(20, "revoke")])
+    record_decisions(ledger, client, [rec(20, "revoke")])
     assert reference.get().to_dict()["expire_at"] > first  # type: ignore[index]

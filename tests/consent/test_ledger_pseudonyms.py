@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from google.cloud import firestore
 from loyjoy_relay.adapters.firestore_ledger import COLLECTION, FirestoreConsentLedger
+from loyjoy_relay.adapters.ports import history_of, record_decisions
 from loyjoy_relay.core.consent.history import ConsentRecord
 from loyjoy_relay.core.pseudonyms import Pseudonyms
 
@@ -33,10 +34,10 @@ def test_documents_are_named_by_the_keyed_pseudonym(firestore_client: firestore.
     client = f"{uuid.uuid4().int % 10**10}.1700000000"
     record = ConsentRecord(10, "revoke", "bot-a", "e1", "profiling_opt_out")
     ledger = FirestoreConsentLedger(firestore_client, client_key=key.ledger_key)
-    ledger.record(client, [record])
+    record_decisions(ledger, client, [record])
     stored = firestore_client.collection(COLLECTION).document(key.ledger_key(client)).get()
     assert stored.exists
     assert client not in repr(stored.to_dict())
-    assert ledger.read(client) == [record]
+    assert history_of(ledger, client) == [record]
     after_rotation = FirestoreConsentLedger(firestore_client, client_key=rotated.ledger_key)
-    assert after_rotation.read(client) == []
+    assert history_of(after_rotation, client) == []

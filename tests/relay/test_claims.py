@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from loyjoy_relay.adapters import client_ledger
 from loyjoy_relay.adapters.fakes import InMemoryConsentLedger
-from loyjoy_relay.adapters.ports import LEASE_MS, ConsentLedger
+from loyjoy_relay.adapters.ports import LEASE_MS, ConsentLedger, history_of
 from loyjoy_relay.core.consent.history import ConsentRecord
 
 from tests.conftest import PROJECT
@@ -150,7 +150,7 @@ def test_decisions_written_with_a_claim_are_kept(ledger: ConsentLedger) -> None:
     same = ConsentRecord(NOW - 10, "revoke", "bot-a", "stamp:e-2")
     seen = ledger.load(CLIENT)
     assert ledger.claim(CLIENT, seen, records=[same], event_ids=ids(1), owner="m-2", now_ms=NOW)
-    assert ledger.read(CLIENT) == [revocation]
+    assert history_of(ledger, CLIENT) == [revocation]
 
 
 def test_settled_ids_are_trimmed_by_age_and_beyond_the_cap(

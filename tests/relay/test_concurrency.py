@@ -29,6 +29,7 @@ from loyjoy_relay.adapters.firestore_ledger import FirestoreConsentLedger
 from loyjoy_relay.adapters.ga4_sender import Ga4Sender
 from loyjoy_relay.adapters.logs import JsonLogger, LogMessage
 from loyjoy_relay.adapters.mapping_file import load_mapping
+from loyjoy_relay.adapters.ports import history_of
 from loyjoy_relay.adapters.rules_file import load_rules
 from loyjoy_relay.adapters.secret_manager import SecretProvider
 from loyjoy_relay.config import shipped_file
@@ -191,7 +192,7 @@ def test_eight_relays_on_one_clients_messages(
         assert line["decision"] == actions[line["event_id"]], line["reason"]
 
     ledger = FirestoreConsentLedger(clients[0])
-    stored = {(r.at, r.kind, r.bot_id) for r in ledger.read(client_id)}
+    stored = {(r.at, r.kind, r.bot_id) for r in history_of(ledger, client_id)}
     made = {
         (e["ts"], "grant" if e["evt"] in GRANT_EVENTS else "revoke", e["bot_id"])
         for e in events

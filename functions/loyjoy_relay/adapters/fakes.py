@@ -48,17 +48,6 @@ class InMemoryConsentLedger:
                 version=entry.version,
             )
 
-    def read(self, client_id: str) -> list[ConsentRecord]:
-        """The client's known records, oldest first."""
-        return list(self.load(client_id).history)
-
-    def record(self, client_id: str, records: Sequence[ConsentRecord]) -> list[ConsentRecord]:
-        """Add ``records`` to the client's history; return the history with them."""
-        self.claim(
-            client_id, self.load(client_id), records=records, event_ids=(), owner="", now_ms=0
-        )
-        return self.read(client_id)
-
     def claim(
         self,
         client_id: str,

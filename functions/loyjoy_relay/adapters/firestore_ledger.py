@@ -156,16 +156,6 @@ class FirestoreConsentLedger:
                 return state_from_fields(None, None)
             return state_from_fields(snapshot.to_dict(), snapshot.update_time)
 
-    def read(self, client_id: str) -> list[ConsentRecord]:
-        """The client's known records, oldest first; StoreUnavailable when unreadable."""
-        return list(self.load(client_id).history)
-
-    def record(self, client_id: str, records: Sequence[ConsentRecord]) -> list[ConsentRecord]:
-        """Add ``records`` (one merge, no transaction); return the history read back."""
-        seen = self.load(client_id)
-        self.claim(client_id, seen, records=records, event_ids=(), owner="", now_ms=0)
-        return self.read(client_id)
-
     def claim(
         self,
         client_id: str,

@@ -91,18 +91,6 @@ class ConsentLedger(Protocol):
     within its deadline: the relay then retries, never guesses.
     """
 
-    def read(self, client_id: str) -> list[ConsentRecord]:
-        """The client's known records; raises StoreUnavailable when it cannot be read."""
-        ...
-
-    def record(self, client_id: str, records: Sequence[ConsentRecord]) -> list[ConsentRecord]:
-        """Add ``records`` to the client's history; return the history with them.
-
-        Idempotent: a record whose source (or decision) is already known is not added twice,
-        and records written at once by several callers are all kept.
-        """
-        ...
-
     def load(self, client_id: str) -> ClientState:
         """One read of everything the relay needs about a client."""
         ...
@@ -138,6 +126,23 @@ class ConsentLedger(Protocol):
         claims of ``released`` ones (not sent: a retry or a replay may claim them), in one
         unconditional write that also trims what ``seen`` shows is no longer needed."""
         ...
+
+
+def history_of(ledger: ConsentLedger, client_id: str) -> list[ConsentRecord]:
+    """The client's known records, oldest first; StoreUnavailable when unreadable."""
+    return list(ledger.load(client_id).history)
+
+
+def record_decisions(
+    ledger: ConsentLedger, client_id: str, records: Sequence[ConsentRecord]
+) -> list[ConsentRecord]:
+    """Add ``records`` to the client's history (an unconditional claim of no events);
+    return the history read back. Idempotent, and concurrent callers' records are all kept.
+    """
+    ledger.claim(
+        client_id, ledger.load(client_id), records=records, event_ids=(), owner="", now_ms=0
+    )
+    return history_of(ledger, client_id)
 
 
 @dataclass(frozen=True, slots=True)
